@@ -1,0 +1,10 @@
+DROP TABLE fx_rates;
+DROP TABLE budget_line_months;
+DROP TABLE budget_lines;
+DROP TABLE projects;
+DROP TABLE vendor_tags;
+DROP TABLE vendors;
+DROP TABLE idempotency_keys;
+DROP TABLE audit_log;
+DROP TABLE audit_head;
+DROP TABLE api_tokens;

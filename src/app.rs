@@ -1,0 +1,81 @@
+//! Building and running the HTTP server.
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::http::extract::path_error;
+use crate::http::{ops, AppState};
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// The open routes outside `/api/v1` that appear in the OpenAPI document.
+pub fn open_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(ops::health).service(ops::live).service(ops::metrics);
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `settings.bind` (port 0 picks a free port) and prepares the server.
+    pub fn build(settings: Settings, db: Db) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let registry = prometheus::Registry::new();
+        let prometheus = PrometheusMetricsBuilder::new("procura")
+            .registry(registry.clone())
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let openapi = crate::openapi::document();
+        let shutdown_timeout = settings.shutdown_timeout_secs;
+        let workers = settings.workers;
+        let state = web::Data::new(AppState {
+            db,
+            settings: Arc::new(settings),
+            metrics: registry,
+        });
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(open_routes)
+                .service(utoipa_actix_web::scope("/api/v1").configure(crate::http::api_routes))
+                .split_for_parts();
+            app.app_data(state.clone())
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }))
+                .default_service(web::to(ops::not_found))
+                .wrap(prometheus.clone())
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(shutdown_timeout);
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and stops.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,123 @@
+use super::model::{chain_hash, check_link, AuditFields, ChainBreak, GENESIS_HASH};
+use super::repo::{self, AuditFilter, AuditRow};
+use crate::clock;
+use crate::db::{DbConnection, Tx};
+use crate::error::{AppError, AppResult};
+use serde::Serialize;
+use std::fmt::Display;
+
+/// Appends one audit row inside the caller's transaction: who (`actor`, a token name) did what
+/// (`action`, such as `vendor.update`) to which record, with its state before and after.
+pub fn record<B: Serialize, A: Serialize>(
+    tx: &mut Tx<'_>,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: impl Display,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> AppResult<i64> {
+    let before_state = state_text(before)?;
+    let after_state = state_text(after)?;
+    let (seq, prev_hash) = repo::advance_head(tx)?;
+    let occurred_at = clock::now();
+    let occurred_text = clock::to_rfc3339(occurred_at);
+    let entity_id = entity_id.to_string();
+    let hash = chain_hash(
+        &AuditFields {
+            seq,
+            occurred_at: &occurred_text,
+            actor,
+            action,
+            entity,
+            entity_id: &entity_id,
+            before_state: before_state.as_deref(),
+            after_state: after_state.as_deref(),
+        },
+        &prev_hash,
+    );
+    repo::append(
+        tx,
+        &AuditRow {
+            seq,
+            occurred_at,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id,
+            before_state,
+            after_state,
+            prev_hash,
+            hash,
+        },
+    )?;
+    Ok(seq)
+}
+
+fn state_text<T: Serialize>(state: Option<&T>) -> AppResult<Option<String>> {
+    state
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(AppError::internal)
+}
+
+/// Lists audit rows after `after_seq`.
+pub fn list(conn: &mut DbConnection, filter: &AuditFilter, after_seq: i64, limit: i64) -> AppResult<Vec<AuditRow>> {
+    Ok(repo::list(conn, filter, after_seq, limit)?)
+}
+
+/// The outcome of verifying the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Rows checked before stopping.
+    pub rows_checked: i64,
+    /// The first broken row, if any.
+    pub first_break: Option<ChainBreak>,
+}
+
+/// Rows read per query while verifying.
+const VERIFY_PAGE: i64 = 1_000;
+
+/// Recomputes the whole chain, page by page, and stops at the first broken row.
+pub fn verify(conn: &mut DbConnection) -> AppResult<Verification> {
+    let mut expected_seq = 1;
+    let mut expected_prev = GENESIS_HASH.to_string();
+    let mut rows_checked = 0;
+    loop {
+        let page = repo::list(conn, &AuditFilter::default(), expected_seq - 1, VERIFY_PAGE)?;
+        if page.is_empty() {
+            // Rows cut from the end leave the chain intact but fall short of the head.
+            let (last_seq, _) = repo::head(conn)?;
+            let first_break = (last_seq >= expected_seq).then(|| ChainBreak {
+                seq: expected_seq,
+                reason: format!("rows {expected_seq} to {last_seq} are missing from the end of the log"),
+            });
+            return Ok(Verification {
+                rows_checked,
+                first_break,
+            });
+        }
+        for row in &page {
+            let occurred_text = clock::to_rfc3339(row.occurred_at);
+            let fields = AuditFields {
+                seq: row.seq,
+                occurred_at: &occurred_text,
+                actor: &row.actor,
+                action: &row.action,
+                entity: &row.entity,
+                entity_id: &row.entity_id,
+                before_state: row.before_state.as_deref(),
+                after_state: row.after_state.as_deref(),
+            };
+            rows_checked += 1;
+            if let Some(first_break) = check_link(expected_seq, &expected_prev, &fields, &row.prev_hash, &row.hash) {
+                return Ok(Verification {
+                    rows_checked,
+                    first_break: Some(first_break),
+                });
+            }
+            expected_seq = row.seq + 1;
+            expected_prev = row.hash.clone();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The permission table: which role may perform which action. The one place this is decided;
+//! the API test suite walks it as a matrix over HTTP.
+
+use super::model::Role;
+
+/// Something a caller can ask Procura to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// List and read vendors.
+    ReadVendors,
+    /// Create, change, block and archive vendors.
+    WriteVendors,
+    /// List and read projects.
+    ReadProjects,
+    /// Create, change and archive projects.
+    WriteProjects,
+    /// List and read budget lines.
+    ReadBudgets,
+    /// Create and change budget lines.
+    WriteBudgets,
+    /// List and read FX rates, convert amounts.
+    ReadFxRates,
+    /// Create and change FX rates.
+    WriteFxRates,
+    /// Read and verify the audit log.
+    ReadAudit,
+    /// Scrape the Prometheus metrics.
+    ReadMetrics,
+}
+
+impl Action {
+    /// Every action, in a stable order.
+    pub const ALL: [Action; 10] = [
+        Action::ReadVendors,
+        Action::WriteVendors,
+        Action::ReadProjects,
+        Action::WriteProjects,
+        Action::ReadBudgets,
+        Action::WriteBudgets,
+        Action::ReadFxRates,
+        Action::WriteFxRates,
+        Action::ReadAudit,
+        Action::ReadMetrics,
+    ];
+
+    /// The action in words, for a 403.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::ReadVendors => "read vendors",
+            Action::WriteVendors => "change vendors",
+            Action::ReadProjects => "read projects",
+            Action::WriteProjects => "change projects",
+            Action::ReadBudgets => "read budget lines",
+            Action::WriteBudgets => "change budget lines",
+            Action::ReadFxRates => "read FX rates",
+            Action::WriteFxRates => "change FX rates",
+            Action::ReadAudit => "read the audit log",
+            Action::ReadMetrics => "read metrics",
+        }
+    }
+}
+
+use Role::{Admin, Finance, Pm, Procurement, Viewer};
+
+/// Role × action. Evaluators appear in no row here: they see only the RFPs they are assigned.
+pub const PERMISSIONS: &[(Action, &[Role])] = &[
+    (Action::ReadVendors, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (Action::WriteVendors, &[Admin, Procurement]),
+    (Action::ReadProjects, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (Action::WriteProjects, &[Admin, Pm]),
+    (Action::ReadBudgets, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (Action::WriteBudgets, &[Admin, Finance]),
+    (Action::ReadFxRates, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (Action::WriteFxRates, &[Admin, Finance]),
+    (Action::ReadAudit, &[Admin, Finance]),
+    (Action::ReadMetrics, &[Admin, Viewer]),
+];
+
+/// True when `role` may perform `action`.
+pub fn is_allowed(role: Role, action: Action) -> bool {
+    PERMISSIONS
+        .iter()
+        .any(|(a, roles)| *a == action && roles.contains(&role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_exactly_one_row_and_admin_may_do_everything() {
+        for action in Action::ALL {
+            assert_eq!(PERMISSIONS.iter().filter(|(a, _)| *a == action).count(), 1, "{action:?}");
+            assert!(is_allowed(Role::Admin, action));
+            assert!(!is_allowed(Role::Evaluator, action));
+        }
+    }
+
+    #[test]
+    fn viewers_never_write() {
+        for action in [Action::WriteVendors, Action::WriteProjects, Action::WriteBudgets, Action::WriteFxRates] {
+            assert!(!is_allowed(Role::Viewer, action));
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The command line: `procura serve | migrate | token … | openapi`.
+
+use crate::app::Application;
+use crate::auth::{service as tokens, Role};
+use crate::config::{self, Settings};
+use crate::db::{DatabaseUrl, Db};
+use clap::{Args, Parser, Subcommand};
+
+/// Procura: vendor, procurement and financial tracking.
+#[derive(Debug, Parser)]
+#[command(name = "procura", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` (created on first use) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Database connections in the pool.
+    #[arg(long, env = "PROCURA_POOL_SIZE", default_value_t = 8, global = true)]
+    pub pool_size: u32,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+}
+
+/// Server options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "PROCURA_BIND", default_value = config::DEFAULT_BIND)]
+    pub bind: String,
+    /// HTTP worker threads (0 = one per CPU core).
+    #[arg(long, env = "PROCURA_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "PROCURA_MAX_BODY_BYTES", default_value_t = config::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Seconds to let in-flight requests finish on SIGINT/SIGTERM.
+    #[arg(long, env = "PROCURA_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+}
+
+/// Token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is printed once, alone on the last line.
+    Create {
+        /// Who or what will use it (recorded as the actor in the audit log).
+        #[arg(long)]
+        name: String,
+        /// admin, procurement, finance, pm, evaluator or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Revoke the live token(s) with this name, or the token with this public id.
+    Revoke {
+        /// A token name or public id.
+        name_or_id: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("`{text}` is not a role; use one of {}", names.join(", "))
+    })
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", crate::openapi::document_json());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = open(&cli.database)?;
+            let ran = db.migrate()?;
+            if ran.is_empty() {
+                println!("{}: schema is up to date", db.engine());
+            }
+            for name in ran {
+                println!("{}: applied {name}", db.engine());
+            }
+            Ok(())
+        }
+        Command::Token(command) => {
+            let db = open(&cli.database)?;
+            db.migrate()?;
+            run_token(&db, command)
+        }
+        Command::Serve(args) => serve(&cli.database, args),
+    }
+}
+
+fn open(database: &DatabaseArgs) -> anyhow::Result<Db> {
+    let url = DatabaseUrl::parse(&database.database_url)?;
+    Ok(Db::connect(url, database.pool_size)?)
+}
+
+fn run_token(db: &Db, command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create { name, role } => {
+            let issued = db.write_blocking(|tx| tokens::create_token(tx, "cli", &name, role))?;
+            println!("Created token {} (id {}) with role {}.", issued.name, issued.id, issued.role);
+            println!("It is shown once; store it now. Send it as `Authorization: Bearer <token>`.");
+            println!("{}", issued.secret);
+        }
+        TokenCommand::Revoke { name_or_id } => {
+            let revoked = db.write_blocking(|tx| tokens::revoke_token(tx, "cli", &name_or_id))?;
+            for token in revoked {
+                println!("Revoked token {} (id {}, public id {}).", token.name, token.id, token.public_id);
+            }
+        }
+        TokenCommand::List => {
+            for token in db.read_blocking(tokens::list_tokens)? {
+                let state = token.revoked_at.as_deref().map_or("live".to_string(), |at| format!("revoked {at}"));
+                println!("{}\t{}\t{}\t{}\t{}", token.id, token.public_id, token.name, token.role, state);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let db = open(database)?;
+    for name in db.migrate()? {
+        tracing::info!(migration = %name, "applied migration");
+    }
+    if let Some(admin) = db.write_blocking(tokens::bootstrap_admin)? {
+        println!("The database had no tokens, so an admin token was created. It is shown once; store it now:");
+        println!();
+        println!("    export PROCURA_TOKEN={}", admin.secret);
+        println!();
+        println!("Try: curl -H \"Authorization: Bearer $PROCURA_TOKEN\" http://{}/api/v1/vendors", args.bind);
+    }
+    let settings = Settings {
+        database_url: database.database_url.clone(),
+        pool_size: database.pool_size,
+        bind: args.bind,
+        workers: args.workers,
+        max_body_bytes: args.max_body_bytes,
+        shutdown_timeout_secs: args.shutdown_timeout,
+    };
+    let engine = db.engine();
+    let runtime = actix_web::rt::System::new();
+    runtime.block_on(async move {
+        let application = Application::build(settings.clone(), db)?;
+        let host = settings.bind.rsplit_once(':').map_or(settings.bind.as_str(), |(h, _)| h);
+        tracing::info!(engine = %engine, "Procura listening on http://{host}:{}", application.port());
+        application.run_until_stopped().await?;
+        tracing::info!("Procura stopped");
+        Ok(())
+    })
+}
+
+/// Sets up logging: `PROCURA_LOG` (an env-filter such as `info` or `procura=debug`) and
+/// `PROCURA_LOG_FORMAT` (`text`, the default, or `json`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PROCURA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("PROCURA_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,213 @@
+//! Storage: one Diesel code path over SQLite (the embedded default) and PostgreSQL.
+//!
+//! Rules owned here:
+//! - the engine is chosen by the `DATABASE_URL` scheme ([`DatabaseUrl`]); connection failures
+//!   name the engine and the real cause;
+//! - every blocking database call runs on actix's blocking pool through [`Db::read`] or
+//!   [`Db::write`];
+//! - every change runs in one transaction handed out as a [`Tx`]: services that mutate take a
+//!   `Tx`, so a multi-row change cannot happen outside a transaction. On SQLite the transaction
+//!   starts with `BEGIN IMMEDIATE` and writers queue on one in-process lock, so concurrent
+//!   writers wait their turn instead of failing with "database is locked";
+//! - migrations are embedded and run at start-up ([`migrations`]).
+
+mod connection;
+pub mod migrations;
+pub mod schema;
+mod url;
+
+pub use connection::{ConnectionManager, DbConnection, MultiBackend};
+pub use url::{DatabaseUrl, Engine};
+
+use crate::error::{AppError, AppResult};
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::Connection;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
+
+/// Why the database could not be set up. Each message names the engine and the real cause.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    /// The URL names no engine Procura knows.
+    #[error("DATABASE_URL `{0}` has an unknown scheme: use sqlite://PATH (for example sqlite://data/procura.db) or postgres://USER:PASSWORD@HOST:PORT/DB")]
+    UnknownScheme(String),
+    /// The URL is malformed.
+    #[error("DATABASE_URL is not valid: {0}")]
+    InvalidUrl(String),
+    /// The first connection failed.
+    #[error("{engine}: cannot connect to {target}: {cause}")]
+    Connect {
+        /// The engine.
+        engine: Engine,
+        /// Where, with any password hidden.
+        target: String,
+        /// The driver's own message.
+        cause: String,
+    },
+    /// Migrations failed.
+    #[error("{engine}: migrations failed: {cause}")]
+    Migrate {
+        /// The engine.
+        engine: Engine,
+        /// What failed.
+        cause: String,
+    },
+    /// The connection pool could not be built.
+    #[error("{engine}: connection pool: {cause}")]
+    Pool {
+        /// The engine.
+        engine: Engine,
+        /// What failed.
+        cause: String,
+    },
+}
+
+/// The database: a connection pool plus what it takes to write safely on each engine.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<ConnectionManager>,
+    url: Arc<DatabaseUrl>,
+    /// SQLite has one writer at a time; writers in this process queue here rather than spin on
+    /// the busy timeout. Unused on PostgreSQL.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Connects (the first connection is made directly so a failure reports its real cause)
+    /// and builds a pool of up to `pool_size` connections.
+    pub fn connect(url: DatabaseUrl, pool_size: u32) -> Result<Self, DbSetupError> {
+        let manager = ConnectionManager::new(url.clone());
+        let first = manager.establish()?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| DbSetupError::Pool {
+                engine: url.engine,
+                cause: e.to_string(),
+            })?;
+        Ok(Self {
+            pool,
+            url: Arc::new(url),
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// The engine behind this pool.
+    pub fn engine(&self) -> Engine {
+        self.url.engine
+    }
+
+    /// Runs the embedded migrations that have not run yet; returns their names.
+    pub fn migrate(&self) -> Result<Vec<String>, DbSetupError> {
+        let mut conn = self.pool.get().map_err(|e| DbSetupError::Connect {
+            engine: self.engine(),
+            target: self.url.redacted(),
+            cause: e.to_string(),
+        })?;
+        migrations::run_pending(&mut conn)
+    }
+
+    /// Runs a read on the blocking pool with a pooled connection.
+    pub async fn read<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Runs a change in one transaction on the blocking pool: committed when `work` returns
+    /// `Ok`, rolled back on `Err` (and on a panic, which also discards the connection).
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || db.write_blocking(work))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// [`Db::write`] for callers that are already on a blocking thread (the command line).
+    pub fn write_blocking<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T>,
+    {
+        let mut conn = self.pool.get()?;
+        let _turn = match self.engine() {
+            // A poisoned lock only means another writer panicked; its transaction was rolled
+            // back with its connection, so the turn is still ours to take.
+            Engine::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Engine::Postgres => None,
+        };
+        in_transaction(&mut conn, work)
+    }
+
+    /// Runs a read from a blocking thread (the command line).
+    pub fn read_blocking<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T>,
+    {
+        let mut conn = self.pool.get()?;
+        work(&mut conn)
+    }
+}
+
+/// A connection inside an open transaction. Only [`Db::write`] makes one.
+pub struct Tx<'c> {
+    conn: &'c mut DbConnection,
+}
+
+impl Deref for Tx<'_> {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        self.conn
+    }
+}
+
+impl DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+type MultiTransactionManager = <DbConnection as Connection>::TransactionManager;
+
+fn in_transaction<T, F>(conn: &mut DbConnection, work: F) -> AppResult<T>
+where
+    F: FnOnce(&mut Tx<'_>) -> AppResult<T>,
+{
+    // Begin through the inner connection's own transaction manager, so Diesel tracks the
+    // transaction (nested `transaction` calls become savepoints; a connection left inside a
+    // transaction by a panic is reported broken and discarded by the pool).
+    match conn {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
+        // and writes later fails at once with SQLITE_BUSY instead of waiting.
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"),
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
+    }?;
+    let outcome = work(&mut Tx { conn });
+    match outcome {
+        Ok(value) => {
+            if let Err(error) = MultiTransactionManager::commit_transaction(conn) {
+                let _ = MultiTransactionManager::rollback_transaction(conn);
+                return Err(error.into());
+            }
+            Ok(value)
+        }
+        Err(error) => {
+            MultiTransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}

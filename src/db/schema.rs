@@ -1,0 +1,147 @@
+//! The one Diesel schema both engines share (hand-written to match both migration folders;
+//! the parity test checks the migrated databases agree with each other).
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        public_id -> Text,
+        name -> Text,
+        role -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        token_id -> BigInt,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        status_code -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vendors (id) {
+        id -> BigInt,
+        name -> Text,
+        tax_id -> Nullable<Text>,
+        emails -> Text,
+        status -> Text,
+        notes -> Nullable<Text>,
+        archived_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vendor_tags (vendor_id, tag) {
+        vendor_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        currency -> Text,
+        status -> Text,
+        pm_name -> Nullable<Text>,
+        pm_email -> Nullable<Text>,
+        finance_owner_name -> Nullable<Text>,
+        finance_owner_email -> Nullable<Text>,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        alert_thresholds -> Text,
+        archived_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budget_lines (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        category -> Text,
+        cost_center -> Text,
+        description -> Nullable<Text>,
+        currency -> Text,
+        amount_units -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budget_line_months (budget_line_id, month) {
+        budget_line_id -> BigInt,
+        month -> Text,
+        amount_units -> BigInt,
+    }
+}
+
+diesel::table! {
+    fx_rates (id) {
+        id -> BigInt,
+        from_currency -> Text,
+        to_currency -> Text,
+        rate_date -> Date,
+        rate -> Text,
+        source -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(budget_lines -> projects (project_id));
+diesel::joinable!(budget_line_months -> budget_lines (budget_line_id));
+diesel::joinable!(vendor_tags -> vendors (vendor_id));
+diesel::joinable!(idempotency_keys -> api_tokens (token_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    audit_head,
+    audit_log,
+    idempotency_keys,
+    vendors,
+    vendor_tags,
+    projects,
+    budget_lines,
+    budget_line_months,
+    fx_rates,
+);

@@ -1,0 +1,21 @@
+//! Procura: vendor, procurement and financial tracking.
+//!
+//! The crate is the whole service; `main.rs` only reads the command line and calls in here.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod budgets;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod fx;
+pub mod http;
+pub mod idempotency;
+pub mod money;
+pub mod openapi;
+pub mod projects;
+pub mod validate;
+pub mod vendors;
