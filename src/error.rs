@@ -97,6 +97,12 @@ impl AppError {
         }
     }
 
+    /// 422 with a specific code: well-formed, but the data needed to do it is missing or wrong
+    /// (for example no FX rate for a pair and date).
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
     /// 400 with a specific code: the request itself is malformed (bad JSON, bad query string).
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)

@@ -14,6 +14,7 @@
 mod connection;
 pub mod migrations;
 pub mod schema;
+pub mod sql;
 mod url;
 
 pub use connection::{ConnectionManager, DbConnection, MultiBackend};

@@ -1,15 +1,12 @@
 use super::model::{Vendor, VendorDraft, VendorStatus};
 use crate::db::schema::{vendor_tags, vendors};
+use crate::db::sql::{escape_like, lower};
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-diesel::define_sql_function! {
-    /// SQL `lower(text)`, the same on both engines.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 #[derive(Debug, Clone, Queryable)]
 struct VendorRow {
@@ -192,16 +189,4 @@ fn tags_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec
         by_vendor.entry(id).or_default().push(tag);
     }
     Ok(by_vendor)
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
-pub fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }

@@ -1,0 +1,111 @@
+//! Project use cases. Every change runs inside the caller's transaction and writes its audit row.
+
+use super::model::{Project, ProjectChanges, ProjectDraft};
+use super::repo::{self, ProjectFilter};
+use crate::audit;
+use crate::auth::Actor;
+use crate::clock;
+use crate::db::{DbConnection, Tx};
+use crate::error::{AppError, AppResult};
+use crate::http::responses::{Page, PageWindow};
+
+/// Creates a project.
+pub fn create(tx: &mut Tx<'_>, actor: &Actor, draft: ProjectDraft) -> AppResult<Project> {
+    ensure_code_free(tx, &draft.code, None)?;
+    let id = repo::insert(tx, &draft, clock::now())?;
+    let project = get(tx, id)?;
+    audit::record(tx, &actor.name, "project.create", "project", id, None::<&()>, Some(&project))?;
+    Ok(project)
+}
+
+/// Applies `changes` to project `id` if it is still at `expected_version`.
+pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, changes: ProjectChanges) -> AppResult<Project> {
+    let before = get_writable(tx, id)?;
+    check_version(&before, expected_version)?;
+    let draft = ProjectDraft::apply(&before, changes)?;
+    if draft.currency.code() != before.currency && repo::has_budget_lines(tx, id)? {
+        return Err(AppError::conflict(
+            "currency_locked",
+            format!(
+                "project {id} has budget lines in {}; its currency cannot change to {}",
+                before.currency, draft.currency
+            ),
+        ));
+    }
+    ensure_code_free(tx, &draft.code, Some(id))?;
+    if !repo::update(tx, id, expected_version, &draft, clock::now())? {
+        return Err(stale(tx, id, expected_version));
+    }
+    let after = get(tx, id)?;
+    audit::record(tx, &actor.name, "project.update", "project", id, Some(&before), Some(&after))?;
+    Ok(after)
+}
+
+/// Archives (`archive = true`) or restores a project at `expected_version`.
+pub fn set_archived(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, archive: bool) -> AppResult<Project> {
+    let before = get(tx, id)?;
+    check_version(&before, expected_version)?;
+    match (archive, before.archived_at.is_some()) {
+        (true, true) => return Err(AppError::conflict("archived", format!("project {id} is already archived"))),
+        (false, false) => return Err(AppError::conflict("not_archived", format!("project {id} is not archived"))),
+        _ => {}
+    }
+    let now = clock::now();
+    if !repo::set_archived(tx, id, expected_version, archive.then_some(now), now)? {
+        return Err(stale(tx, id, expected_version));
+    }
+    let after = get(tx, id)?;
+    let action = if archive { "project.archive" } else { "project.restore" };
+    audit::record(tx, &actor.name, action, "project", id, Some(&before), Some(&after))?;
+    Ok(after)
+}
+
+/// The project with this id, or 404.
+pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
+    repo::find(conn, id)?.ok_or_else(|| AppError::not_found("project", id))
+}
+
+/// The project with this id if it may be changed (or have things added to it): not archived.
+pub fn get_writable(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
+    let project = get(conn, id)?;
+    if project.archived_at.is_some() {
+        return Err(AppError::conflict(
+            "archived",
+            format!("project {id} is archived; restore it before changing it or its budget"),
+        ));
+    }
+    Ok(project)
+}
+
+/// A page of projects.
+pub fn list(conn: &mut DbConnection, filter: &ProjectFilter, window: PageWindow) -> AppResult<Page<Project>> {
+    let rows = repo::list(conn, filter, window.after, window.fetch())?;
+    Ok(window.page(rows, |p| p.id, |p| p))
+}
+
+fn check_version(project: &Project, expected: i64) -> AppResult<()> {
+    if project.version == expected {
+        Ok(())
+    } else {
+        Err(AppError::version_conflict("project", project.id, expected, project.version))
+    }
+}
+
+fn stale(conn: &mut DbConnection, id: i64, expected: i64) -> AppError {
+    match repo::find(conn, id) {
+        Ok(Some(current)) => AppError::version_conflict("project", id, expected, current.version),
+        Ok(None) => AppError::not_found("project", id),
+        Err(error) => error,
+    }
+}
+
+fn ensure_code_free(conn: &mut DbConnection, code: &str, except: Option<i64>) -> AppResult<()> {
+    match repo::id_by_code(conn, code)? {
+        Some(holder) if Some(holder) != except => Err(AppError::conflict(
+            "duplicate_project_code",
+            format!("project code {code} is already used by project {holder}"),
+        )
+        .with_context(serde_json::json!({ "field": "code", "project_id": holder }))),
+        _ => Ok(()),
+    }
+}
