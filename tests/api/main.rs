@@ -1,1 +1,19 @@
+//! Procura's API test suite: one binary, every test on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL tests create a database per test through `PROCURA_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and are skipped when it is unreachable,
+//! unless `PROCURA_REQUIRE_POSTGRES=1`.
 
+#[macro_use]
+mod helpers;
+
+mod audit;
+mod auth;
+mod budgets;
+mod errors;
+mod fx;
+mod idempotency;
+mod money_db;
+mod projects;
+mod schema;
+mod vendors;
