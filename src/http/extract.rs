@@ -57,11 +57,9 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> AppError 
         }
         Category::Data => {
             let message = strip_position(&inner.to_string());
-            // Missing and unknown fields are reported at their parent; name the field itself.
+            // A missing field is reported at its parent; name the field itself.
             let field = match quoted_name(&message) {
-                Some(name) if message.starts_with("missing field") || message.starts_with("unknown field") => {
-                    join_path(&path, name)
-                }
+                Some(name) if message.starts_with("missing field") => join_path(&path, name),
                 _ => path_or_body(&path),
             };
             AppError::invalid_fields(vec![FieldError::new(field, message)])

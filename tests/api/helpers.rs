@@ -61,8 +61,6 @@ impl Drop for Cleanup {
 
 /// A fresh, migrated database of one engine.
 pub struct TestDb {
-    /// The engine.
-    pub engine: Engine,
     /// The `DATABASE_URL` of this database.
     pub url: String,
     /// What a plain Diesel connection opens: the SQLite file path or the PostgreSQL URL.
@@ -121,7 +119,6 @@ impl TestDb {
         let db = Db::connect(parsed, 4).unwrap_or_else(|e| panic!("connect {url}: {e}"));
         let migrations_run = db.migrate().unwrap_or_else(|e| panic!("migrate {url}: {e}"));
         Some(TestDb {
-            engine,
             url,
             target,
             db,
@@ -143,10 +140,6 @@ pub struct TestApp {
     pub db: Db,
     /// The engine under test.
     pub engine: Engine,
-    /// The `DATABASE_URL`.
-    pub db_url: String,
-    /// What a plain connection opens (SQLite path or PostgreSQL URL).
-    pub db_target: String,
     _db: TestDb,
 }
 
@@ -281,8 +274,6 @@ impl TestApp {
             tokens,
             db,
             engine,
-            db_url: test_db.url.clone(),
-            db_target: test_db.target.clone(),
             _db: test_db,
         })
     }

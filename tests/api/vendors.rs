@@ -22,7 +22,7 @@ async fn vendor_crud(app: TestApp) {
             &json!({
                 "name": "  Northwind Networks  ",
                 "tax_id": "de 123.456-789",
-                "emails": [" Ops@Example.COM ", "ops@example.com"],
+                "emails": [" Ops@Example.COM ", "Ops@example.com"],
                 "tags": ["Racks", "racks", " Cloud "],
                 "notes": "  prefers email  "
             }),

@@ -1,0 +1,107 @@
+//! Money through a real database: random amounts in currencies of 0 to 4 decimals, written via
+//! the API, stored as integer units, read back unchanged; SQL sums equal Rust sums.
+
+use crate::helpers::{id_of, s, TestApp};
+use diesel::sql_types::BigInt;
+use diesel::{QueryableByName, RunQueryDsl};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use procura::money::storage::{amount_from_units, amount_to_units};
+use rust_decimal::Decimal;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Currencies with 0, 2, 3 and 4 decimal places.
+const CURRENCIES: &[(&str, u32)] = &[("JPY", 0), ("EUR", 2), ("USD", 2), ("KWD", 3), ("CLF", 4)];
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+async fn sql_total(app: &TestApp, sql: String) -> i64 {
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.read_blocking(move |conn| Ok(diesel::sql_query(sql).get_result::<Total>(conn)?.total))
+    })
+    .await
+    .expect("task")
+    .unwrap_or_else(|e| panic!("SQL total: {e}"))
+}
+
+fn amounts() -> impl Strategy<Value = (usize, i64)> {
+    let mantissa = prop_oneof![1i64..1_000, 1i64..1_000_000_000_000];
+    (0..CURRENCIES.len(), mantissa)
+}
+
+async fn stored_amounts_round_trip(app: TestApp) {
+    let mut projects = HashMap::new();
+    for (code, _) in CURRENCIES {
+        let project = app
+            .create_project(json!({"code": format!("M-{code}"), "name": "Money", "currency": code,
+                                   "start_date": "2026-01-01", "end_date": "2026-03-31"}))
+            .await;
+        projects.insert(*code, id_of(&project));
+    }
+    let app = Arc::new(app);
+    let written: Arc<Mutex<Vec<(&'static str, i64)>>> = Arc::default();
+    let counter = AtomicUsize::new(0);
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let outcome = tokio::task::block_in_place(|| {
+        runner.run(&amounts(), |(index, mantissa)| {
+            let (currency, places) = CURRENCIES[index];
+            let amount = Decimal::new(mantissa, places);
+            let project_id = projects[currency];
+            let cost_center = format!("CC-{}", counter.fetch_add(1, Ordering::SeqCst));
+            let (app, written) = (app.clone(), written.clone());
+            handle.block_on(async move {
+                let resp = app
+                    .post("/api/v1/budget-lines", procura::auth::Role::Finance, &json!({
+                        "project_id": project_id, "category": "opex", "cost_center": cost_center,
+                        "amount": amount.to_string()
+                    }))
+                    .await;
+                prop_assert_eq!(resp.status.as_u16(), 201, "{} {}: {}", amount, currency, resp.text);
+                let id = id_of(&resp.body);
+                let read = app.get(&format!("/api/v1/budget-lines/{id}"), procura::auth::Role::Viewer).await;
+                prop_assert_eq!(s(&read.body["amount"]), amount.to_string(), "read back through the API");
+                let units = sql_total(&app, format!("SELECT amount_units AS total FROM budget_lines WHERE id = {id}")).await;
+                prop_assert_eq!(Ok(units), amount_to_units(amount), "stored as 1/10,000 units");
+                prop_assert_eq!(amount_from_units(units), amount, "units read back as the same amount");
+                let month_units = sql_total(
+                    &app,
+                    format!("SELECT CAST(COALESCE(SUM(amount_units), 0) AS BIGINT) AS total FROM budget_line_months WHERE budget_line_id = {id}"),
+                )
+                .await;
+                prop_assert_eq!(month_units, units, "the stored months add up to the stored amount");
+                written.lock().map_err(|e| TestCaseError::fail(e.to_string()))?.push((currency, units));
+                Ok(())
+            })
+        })
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+
+    let written = written.lock().expect("lock").clone();
+    assert!(written.len() >= 64, "{} cases ran", written.len());
+    for (currency, _) in CURRENCIES {
+        let rust_sum: i64 = written.iter().filter(|(c, _)| c == currency).map(|(_, u)| *u).sum();
+        let sql_sum = sql_total(
+            &app,
+            format!("SELECT CAST(COALESCE(SUM(amount_units), 0) AS BIGINT) AS total FROM budget_lines WHERE currency = '{currency}'"),
+        )
+        .await;
+        assert_eq!(sql_sum, rust_sum, "SQL SUM over stored {currency} units equals the Rust sum");
+    }
+}
+
+both_engines!(stored_amounts_round_trip);
