@@ -34,6 +34,7 @@ impl Application {
         let prometheus = PrometheusMetricsBuilder::new("procura")
             .registry(registry.clone())
             .mask_unmatched_patterns("UNMATCHED")
+            .exclude_regex("^/docs")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let openapi = crate::openapi::document();

@@ -179,7 +179,11 @@ fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
 pub fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("PROCURA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // One line per request when its span closes: route, status, request id and duration.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(std::io::stderr);
     if std::env::var("PROCURA_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {

@@ -36,7 +36,7 @@ impl Resource for BudgetLine {
 #[serde(deny_unknown_fields)]
 pub struct MonthInput {
     /// The month, `YYYY-MM`.
-    #[schema(example = "2027-01")]
+    #[schema(example = "2027-01", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
     /// The amount for that month.
     pub amount: JsonDecimal,
@@ -51,7 +51,7 @@ pub struct CreateBudgetLine {
     /// `capex` or `opex`.
     pub category: BudgetCategory,
     /// Cost center code, 1 to 64 characters; unique per project and category.
-    #[schema(example = "CC-4100")]
+    #[schema(example = "CC-4100", min_length = 1, max_length = 64)]
     pub cost_center: String,
     /// The budget, zero or more, with at most the currency's decimals.
     pub amount: JsonDecimal,

@@ -207,7 +207,11 @@ where
             Ok(value)
         }
         Err(error) => {
-            MultiTransactionManager::rollback_transaction(conn)?;
+            // The work's error is what the caller needs; a failed rollback leaves Diesel's
+            // transaction state broken, and the pool then discards the connection.
+            if let Err(rollback) = MultiTransactionManager::rollback_transaction(conn) {
+                tracing::error!("rollback failed: {rollback}");
+            }
             Err(error)
         }
     }

@@ -41,10 +41,10 @@ impl Resource for FxRate {
 #[serde(deny_unknown_fields)]
 pub struct CreateFxRate {
     /// The currency converted from (ISO 4217).
-    #[schema(example = "EUR")]
+    #[schema(example = "EUR", pattern = "^[A-Z]{3}$")]
     pub from: String,
     /// The currency converted into (ISO 4217), not `from`.
-    #[schema(example = "USD")]
+    #[schema(example = "USD", pattern = "^[A-Z]{3}$")]
     pub to: String,
     /// The day the rate applies from, `YYYY-MM-DD`.
     pub date: NaiveDate,

@@ -39,13 +39,13 @@ impl Resource for Project {
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
     /// Unique code: 1 to 32 letters, digits, `-`, `_` or `.`; stored upper case.
-    #[schema(example = "DC-MOVE-2027")]
+    #[schema(example = "DC-MOVE-2027", pattern = r"^\s*[A-Za-z0-9._-]{1,32}\s*$")]
     pub code: String,
     /// Name, 1 to 200 characters.
-    #[schema(example = "Data-centre move 2027")]
+    #[schema(example = "Data-centre move 2027", min_length = 1, max_length = 200)]
     pub name: String,
     /// ISO 4217 currency of the project's budget, upper case.
-    #[schema(example = "EUR")]
+    #[schema(example = "EUR", pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// `planned`, `active` (default), `on_hold` or `completed`.
     pub status: Option<ProjectStatus>,

@@ -37,7 +37,7 @@ impl Resource for Vendor {
 #[serde(deny_unknown_fields)]
 pub struct CreateVendor {
     /// Trading or legal name, 1 to 200 characters.
-    #[schema(example = "Northwind Networks Ltd")]
+    #[schema(example = "Northwind Networks Ltd", min_length = 1, max_length = 200)]
     pub name: String,
     /// Legal or tax id; spaces, dots, dashes and slashes are removed and letters upper-cased
     /// before it is stored and checked for uniqueness.
