@@ -38,7 +38,10 @@ struct Outcome {
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -63,7 +66,9 @@ fn free_port() -> u16 {
 
 fn procura(database_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_procura"));
-    command.env("DATABASE_URL", database_url).env("PROCURA_LOG", "warn");
+    command
+        .env("DATABASE_URL", database_url)
+        .env("PROCURA_LOG", "warn");
     command
 }
 
@@ -84,8 +89,16 @@ async fn start(database_url: &str) -> (Server, String) {
         .args(["token", "create", "--name", "bench", "--role", "admin"])
         .output()
         .expect("procura token create runs");
-    assert!(output.status.success(), "token create failed: {}", String::from_utf8_lossy(&output.stderr));
-    let token = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_string();
+    assert!(
+        output.status.success(),
+        "token create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
     let port = free_port();
     let child = procura(database_url)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -98,7 +111,12 @@ async fn start(database_url: &str) -> (Server, String) {
     };
     let client = reqwest::Client::new();
     for _ in 0..100 {
-        if client.get(format!("{}/health", server.base)).send().await.is_ok() {
+        if client
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -106,7 +124,13 @@ async fn start(database_url: &str) -> (Server, String) {
     (server, token)
 }
 
-async fn run(server: &Server, token: &str, scenario: &Scenario, clients: usize, seconds: u64) -> Outcome {
+async fn run(
+    server: &Server,
+    token: &str,
+    scenario: &Scenario,
+    clients: usize,
+    seconds: u64,
+) -> Outcome {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()
@@ -140,7 +164,9 @@ async fn run(server: &Server, token: &str, scenario: &Scenario, clients: usize, 
                 if body {
                     request = request
                         .header("content-type", "application/json")
-                        .body(format!(r#"{{"name":"Load vendor {worker}-{n}","tags":["load"]}}"#));
+                        .body(format!(
+                            r#"{{"name":"Load vendor {worker}-{n}","tags":["load"]}}"#
+                        ));
                 }
                 let sent = Instant::now();
                 match request.send().await {
@@ -162,7 +188,12 @@ async fn run(server: &Server, token: &str, scenario: &Scenario, clients: usize, 
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    let at = |q: f64| latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     Outcome {
         requests: latencies.len(),
         errors: errors.load(Ordering::Relaxed),
@@ -190,12 +221,33 @@ async fn bench_engine(label: &str, database_url: &str, clients: usize, seconds: 
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = rss_kib(server.child.id());
     let scenarios = [
-        Scenario { name: "GET /health/live (baseline)", method: reqwest::Method::GET, path: "/health/live".into(), body: false },
-        Scenario { name: "GET /api/v1/vendors/{id}", method: reqwest::Method::GET, path: format!("/api/v1/vendors/{vendor_id}"), body: false },
-        Scenario { name: "POST /api/v1/vendors", method: reqwest::Method::POST, path: "/api/v1/vendors".into(), body: true },
+        Scenario {
+            name: "GET /health/live (baseline)",
+            method: reqwest::Method::GET,
+            path: "/health/live".into(),
+            body: false,
+        },
+        Scenario {
+            name: "GET /api/v1/vendors/{id}",
+            method: reqwest::Method::GET,
+            path: format!("/api/v1/vendors/{vendor_id}"),
+            body: false,
+        },
+        Scenario {
+            name: "POST /api/v1/vendors",
+            method: reqwest::Method::POST,
+            path: "/api/v1/vendors".into(),
+            body: true,
+        },
     ];
-    println!("\n{label}: {clients} clients, {seconds} s per scenario, idle RSS {} MiB", idle / 1024);
-    println!("{:<30} {:>9} {:>7} {:>10} {:>9} {:>9} {:>10} {:>10}", "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "vs bare", "peak RSS");
+    println!(
+        "\n{label}: {clients} clients, {seconds} s per scenario, idle RSS {} MiB",
+        idle / 1024
+    );
+    println!(
+        "{:<30} {:>9} {:>7} {:>10} {:>9} {:>9} {:>10} {:>10}",
+        "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "vs bare", "peak RSS"
+    );
     let mut baseline = None;
     for scenario in &scenarios {
         let outcome = run(&server, &token, scenario, clients, seconds).await;
@@ -215,7 +267,8 @@ async fn bench_engine(label: &str, database_url: &str, clients: usize, seconds: 
 }
 
 fn postgres_database() -> Option<(String, String)> {
-    let admin = std::env::var("PROCURA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = std::env::var("PROCURA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let mut conn = match diesel::PgConnection::establish(&admin) {
         Ok(conn) => conn,
         Err(error) => {
@@ -224,7 +277,10 @@ fn postgres_database() -> Option<(String, String)> {
         }
     };
     let name = format!("procura_bench_{}", std::process::id());
-    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).ok()?;
+    conn.batch_execute(&format!(
+        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+    ))
+    .ok()?;
     let url = match admin.rsplit_once('/') {
         Some((server, _)) => format!("{server}/{name}"),
         None => return None,
@@ -238,13 +294,17 @@ fn main() {
     }
     let clients = env_or("BENCH_CLIENTS", 32usize);
     let seconds = env_or("BENCH_SECONDS", 10u64);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temporary folder");
     let sqlite_url = format!("sqlite://{}/bench.db", dir.path().display());
     runtime.block_on(bench_engine("SQLite", &sqlite_url, clients, seconds));
     if let Some((url, name)) = postgres_database() {
         runtime.block_on(bench_engine("PostgreSQL", &url, clients, seconds));
-        let admin = std::env::var("PROCURA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = std::env::var("PROCURA_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }

@@ -15,7 +15,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 /// The open routes outside `/api/v1` that appear in the OpenAPI document.
 pub fn open_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(ops::health).service(ops::live).service(ops::metrics);
+    cfg.service(ops::health)
+        .service(ops::live)
+        .service(ops::metrics);
 }
 
 /// A bound, ready-to-run server.
@@ -39,6 +41,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let openapi = crate::openapi::document();
         let shutdown_timeout = settings.shutdown_timeout_secs;
+        let max_body_bytes = settings.max_body_bytes;
         let workers = settings.workers;
         let state = web::Data::new(AppState {
             db,
@@ -53,8 +56,17 @@ impl Application {
                 .split_for_parts();
             app.app_data(state.clone())
                 .app_data(web::PathConfig::default().error_handler(path_error))
+                // The body extractor's own limit (256 KiB by default) must not undercut ours.
+                .app_data(web::PayloadConfig::new(max_body_bytes))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-                .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header(("Location", "/docs/"))
+                            .finish()
+                    }),
+                )
                 .default_service(web::to(ops::not_found))
                 .wrap(prometheus.clone())
                 .wrap(TracingLogger::default())

@@ -122,20 +122,32 @@ fn run_token(db: &Db, command: TokenCommand) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create { name, role } => {
             let issued = db.write_blocking(|tx| tokens::create_token(tx, "cli", &name, role))?;
-            println!("Created token {} (id {}) with role {}.", issued.name, issued.id, issued.role);
+            println!(
+                "Created token {} (id {}) with role {}.",
+                issued.name, issued.id, issued.role
+            );
             println!("It is shown once; store it now. Send it as `Authorization: Bearer <token>`.");
             println!("{}", issued.secret);
         }
         TokenCommand::Revoke { name_or_id } => {
             let revoked = db.write_blocking(|tx| tokens::revoke_token(tx, "cli", &name_or_id))?;
             for token in revoked {
-                println!("Revoked token {} (id {}, public id {}).", token.name, token.id, token.public_id);
+                println!(
+                    "Revoked token {} (id {}, public id {}).",
+                    token.name, token.id, token.public_id
+                );
             }
         }
         TokenCommand::List => {
             for token in db.read_blocking(tokens::list_tokens)? {
-                let state = token.revoked_at.as_deref().map_or("live".to_string(), |at| format!("revoked {at}"));
-                println!("{}\t{}\t{}\t{}\t{}", token.id, token.public_id, token.name, token.role, state);
+                let state = token
+                    .revoked_at
+                    .as_deref()
+                    .map_or("live".to_string(), |at| format!("revoked {at}"));
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    token.id, token.public_id, token.name, token.role, state
+                );
             }
         }
     }
@@ -152,7 +164,10 @@ fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         println!();
         println!("    export PROCURA_TOKEN={}", admin.secret);
         println!();
-        println!("Try: curl -H \"Authorization: Bearer $PROCURA_TOKEN\" http://{}/api/v1/vendors", args.bind);
+        println!(
+            "Try: curl -H \"Authorization: Bearer $PROCURA_TOKEN\" http://{}/api/v1/vendors",
+            args.bind
+        );
     }
     let settings = Settings {
         database_url: database.database_url.clone(),

@@ -17,5 +17,6 @@ pub fn truncate_to_micros(t: NaiveDateTime) -> NaiveDateTime {
 
 /// RFC 3339 text for a stored UTC timestamp: `2026-11-27T10:45:20.123456Z`.
 pub fn to_rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

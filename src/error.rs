@@ -93,7 +93,11 @@ impl AppError {
         };
         Self {
             errors,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                detail,
+            )
         }
     }
 
@@ -109,17 +113,29 @@ impl AppError {
     }
 
     /// 400 naming the part of the request at fault.
-    pub fn bad_request_field(code: &'static str, field: impl Into<String>, message: impl fmt::Display) -> Self {
+    pub fn bad_request_field(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl fmt::Display,
+    ) -> Self {
         let error = FieldError::new(field, message);
         Self {
             errors: vec![error.clone()],
-            ..Self::new(StatusCode::BAD_REQUEST, code, format!("{}: {}", error.field, error.message))
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                code,
+                format!("{}: {}", error.field, error.message),
+            )
         }
     }
 
     /// 404 `not_found`.
     pub fn not_found(entity: &str, id: impl fmt::Display) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{entity} {id} does not exist"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{entity} {id} does not exist"),
+        )
     }
 
     /// 409 with a specific code: the request conflicts with the current state.
@@ -250,7 +266,11 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let Some(cause) = &self.cause {
             // The whole chain, once, at the edge; the body says nothing internal.
-            tracing::error!(code = self.code, status = self.status.as_u16(), "request failed: {cause:?}");
+            tracing::error!(
+                code = self.code,
+                status = self.status.as_u16(),
+                "request failed: {cause:?}"
+            );
         }
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
@@ -276,10 +296,10 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match &error {
             Error::NotFound => AppError::new(StatusCode::NOT_FOUND, "not_found", "the record does not exist"),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::conflict(
-                "duplicate",
-                format!("a record with the same unique value already exists ({})", info.message()),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                let (code, detail) = unique_violation(info.table_name(), info.message());
+                AppError::conflict(code, detail)
+            }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => AppError::conflict(
                 "reference_violation",
                 "the change refers to a record that does not exist, or removes one that others refer to",
@@ -297,6 +317,46 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// The code and words for a unique-key violation that a service's own check did not catch
+/// (two requests racing to create the same thing): named by table, never by the database's
+/// message, which would leak constraint names.
+fn unique_violation(table: Option<&str>, message: &str) -> (&'static str, &'static str) {
+    // PostgreSQL names the table; SQLite says "UNIQUE constraint failed: vendors.tax_id".
+    let table = table.unwrap_or_else(|| {
+        message
+            .rsplit(": ")
+            .next()
+            .and_then(|columns| columns.split('.').next())
+            .unwrap_or_default()
+    });
+    match table {
+        "vendors" => ("duplicate_tax_id", "another vendor already has this tax id"),
+        "projects" => (
+            "duplicate_project_code",
+            "another project already has this code",
+        ),
+        "budget_lines" => (
+            "duplicate_budget_line",
+            "the project already has a line for this category and cost center",
+        ),
+        "fx_rates" => (
+            "duplicate_fx_rate",
+            "a rate for this pair and date already exists",
+        ),
+        "idempotency_keys" => (
+            IDEMPOTENCY_RACE,
+            "another request with the same Idempotency-Key is being processed; retry",
+        ),
+        _ => (
+            "duplicate",
+            "a record with the same unique value already exists",
+        ),
+    }
+}
+
+/// The code of a lost race between two requests with one idempotency key (retried once).
+pub const IDEMPOTENCY_RACE: &str = "idempotency_key_in_use";
+
 impl From<r2d2::Error> for AppError {
     fn from(error: r2d2::Error) -> Self {
         AppError::unavailable(anyhow::Error::new(error))
@@ -313,10 +373,37 @@ mod tests {
         let error = AppError::internal(anyhow::anyhow!("password=hunter2 at /srv/db"));
         let response = error.error_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = response.into_body().try_into_bytes().expect("in-memory body");
+        let body = response
+            .into_body()
+            .try_into_bytes()
+            .expect("in-memory body");
         let text = String::from_utf8_lossy(&body);
-        assert!(!text.contains("hunter2") && !text.contains("/srv/db"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("/srv/db"),
+            "{text}"
+        );
         assert!(text.contains("\"code\":\"internal_error\""));
+    }
+
+    #[test]
+    fn unique_violations_are_named_by_table_on_both_engines() {
+        assert_eq!(
+            unique_violation(Some("vendors"), "duplicate key").0,
+            "duplicate_tax_id"
+        );
+        assert_eq!(
+            unique_violation(None, "UNIQUE constraint failed: projects.code").0,
+            "duplicate_project_code"
+        );
+        assert_eq!(
+            unique_violation(
+                None,
+                "UNIQUE constraint failed: budget_lines.project_id, budget_lines.category"
+            )
+            .0,
+            "duplicate_budget_line"
+        );
+        assert_eq!(unique_violation(None, "something else").0, "duplicate");
     }
 
     #[test]

@@ -55,11 +55,17 @@ impl Modify for Shared {
 
 /// The problem statuses every operation may answer with, and when.
 const PROBLEMS: &[(&str, &str)] = &[
-    ("400", "Malformed request: bad JSON, a bad query parameter or header"),
+    (
+        "400",
+        "Malformed request: bad JSON, a bad query parameter or header",
+    ),
     ("401", "Missing, invalid or revoked bearer token"),
     ("403", "The token's role may not do this"),
     ("404", "No such resource"),
-    ("409", "Conflicts with the current state (stale version, duplicate, illegal transition)"),
+    (
+        "409",
+        "Conflicts with the current state (stale version, duplicate, illegal transition)",
+    ),
     ("413", "Body larger than the limit"),
     ("415", "Body is not application/json"),
     ("422", "A field broke a rule; `errors` lists each field"),
@@ -72,15 +78,21 @@ pub fn finish(mut openapi: OpenApi) -> OpenApi {
     for path in openapi.paths.paths.values_mut() {
         for operation in operations(path) {
             for (status, description) in PROBLEMS {
-                operation.responses.responses.entry(status.to_string()).or_insert_with(|| {
-                    ResponseBuilder::new()
-                        .description(*description)
-                        .content(
-                            "application/problem+json",
-                            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-                        )
-                        .into()
-                });
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(*description)
+                            .content(
+                                "application/problem+json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("Problem")))
+                                    .build(),
+                            )
+                            .into()
+                    });
             }
         }
     }

@@ -17,7 +17,11 @@ impl Validator {
     }
 
     /// Keeps the value of an `Ok`, records the error of an `Err` against `field`.
-    pub fn check<T, E: Display>(&mut self, field: impl Into<String>, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: Display>(
+        &mut self,
+        field: impl Into<String>,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
@@ -61,7 +65,9 @@ pub fn required_text(value: &str, max: usize) -> Result<String, String> {
 pub fn optional_text(value: Option<&str>, max: usize) -> Result<Option<String>, String> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(text) if text.chars().count() > max => Err(format!("must be at most {max} characters")),
+        Some(text) if text.chars().count() > max => {
+            Err(format!("must be at most {max} characters"))
+        }
         Some(text) => Ok(Some(text.to_string())),
     }
 }
@@ -102,7 +108,17 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email(" Ops@Example.COM ").as_deref(), Ok("Ops@example.com"));
-        for bad in ["", "a", "a@b", "@b.com", "a@.com", "a b@c.com", "a@b..com", "a@-b.com", "a@@b.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.com",
+            "a@.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            "a@@b.com",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

@@ -87,7 +87,11 @@ pub struct AuditQuery {
 /// List audit rows, oldest first.
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, description = "A page of audit rows", body = Page<AuditEntry>)))]
 #[get("/audit")]
-pub async fn list_audit(state: web::Data<AppState>, actor: Actor, query: Query<AuditQuery>) -> AppResult<HttpResponse> {
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: Query<AuditQuery>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadAudit)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;

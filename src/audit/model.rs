@@ -60,13 +60,30 @@ pub struct ChainBreak {
 
 /// Checks one row against the one before it: the sequence follows on, the row names the
 /// previous hash, and its own hash is what its fields give.
-pub fn check_link(expected_seq: i64, expected_prev: &str, fields: &AuditFields<'_>, prev_hash: &str, hash: &str) -> Option<ChainBreak> {
-    let broken = |reason: String| Some(ChainBreak { seq: fields.seq, reason });
+pub fn check_link(
+    expected_seq: i64,
+    expected_prev: &str,
+    fields: &AuditFields<'_>,
+    prev_hash: &str,
+    hash: &str,
+) -> Option<ChainBreak> {
+    let broken = |reason: String| {
+        Some(ChainBreak {
+            seq: fields.seq,
+            reason,
+        })
+    };
     if fields.seq != expected_seq {
-        return broken(format!("sequence jumps from {} to {}: rows are missing", expected_seq - 1, fields.seq));
+        return broken(format!(
+            "sequence jumps from {} to {}: rows are missing",
+            expected_seq - 1,
+            fields.seq
+        ));
     }
     if prev_hash != expected_prev {
-        return broken("its previous hash does not match the hash of the row before it".to_string());
+        return broken(
+            "its previous hash does not match the hash of the row before it".to_string(),
+        );
     }
     if chain_hash(fields, prev_hash) != hash {
         return broken("its contents do not match its hash: the row was altered".to_string());

@@ -37,7 +37,9 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
 }
 
 pub fn append(conn: &mut DbConnection, row: &AuditRow) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table).values(row).execute(conn)?;
+    diesel::insert_into(audit_log::table)
+        .values(row)
+        .execute(conn)?;
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set(audit_head::last_hash.eq(&row.hash))
         .execute(conn)?;
@@ -54,7 +56,12 @@ pub struct AuditFilter {
 }
 
 /// Rows after `after_seq`, oldest first, at most `limit`.
-pub fn list(conn: &mut DbConnection, filter: &AuditFilter, after_seq: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
     let mut query = audit_log::table.into_boxed::<MultiBackend>();
     if let Some(entity) = &filter.entity {
         query = query.filter(audit_log::entity.eq(entity.clone()));

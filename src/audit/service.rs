@@ -62,7 +62,12 @@ fn state_text<T: Serialize>(state: Option<&T>) -> AppResult<Option<String>> {
 }
 
 /// Lists audit rows after `after_seq`.
-pub fn list(conn: &mut DbConnection, filter: &AuditFilter, after_seq: i64, limit: i64) -> AppResult<Vec<AuditRow>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    after_seq: i64,
+    limit: i64,
+) -> AppResult<Vec<AuditRow>> {
     Ok(repo::list(conn, filter, after_seq, limit)?)
 }
 
@@ -90,7 +95,9 @@ pub fn verify(conn: &mut DbConnection) -> AppResult<Verification> {
             let (last_seq, _) = repo::head(conn)?;
             let first_break = (last_seq >= expected_seq).then(|| ChainBreak {
                 seq: expected_seq,
-                reason: format!("rows {expected_seq} to {last_seq} are missing from the end of the log"),
+                reason: format!(
+                    "rows {expected_seq} to {last_seq} are missing from the end of the log"
+                ),
             });
             return Ok(Verification {
                 rows_checked,
@@ -110,7 +117,13 @@ pub fn verify(conn: &mut DbConnection) -> AppResult<Verification> {
                 after_state: row.after_state.as_deref(),
             };
             rows_checked += 1;
-            if let Some(first_break) = check_link(expected_seq, &expected_prev, &fields, &row.prev_hash, &row.hash) {
+            if let Some(first_break) = check_link(
+                expected_seq,
+                &expected_prev,
+                &fields,
+                &row.prev_hash,
+                &row.hash,
+            ) {
                 return Ok(Verification {
                     rows_checked,
                     first_break: Some(first_break),

@@ -17,7 +17,8 @@ impl FromRequest for Actor {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
+            let state = state
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
             let token = token?;
             state.db.read(move |conn| authenticate(conn, &token)).await
         })
@@ -25,18 +26,19 @@ impl FromRequest for Actor {
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| AppError::unauthorized("this endpoint needs an `Authorization: Bearer <token>` header"))?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        AppError::unauthorized("this endpoint needs an `Authorization: Bearer <token>` header")
+    })?;
     let text = value
         .to_str()
         .map_err(|_| AppError::unauthorized("the Authorization header is not valid text"))?;
-    let (scheme, token) = text
-        .split_once(' ')
-        .ok_or_else(|| AppError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+    let (scheme, token) = text.split_once(' ').ok_or_else(|| {
+        AppError::unauthorized("the Authorization header must be `Bearer <token>`")
+    })?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(AppError::unauthorized("the Authorization header must use the Bearer scheme"));
+        return Err(AppError::unauthorized(
+            "the Authorization header must use the Bearer scheme",
+        ));
     }
     Ok(token.trim().to_string())
 }

@@ -5,7 +5,9 @@ use std::fmt;
 use subtle::ConstantTimeEq;
 
 /// What a token may do, by job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including audit and token administration.
@@ -101,7 +103,10 @@ impl<'a> PresentedToken<'a> {
         let mut parts = text.splitn(3, '_');
         let (prefix, public_id, secret) = (parts.next()?, parts.next()?, parts.next()?);
         let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-        (prefix == TOKEN_PREFIX && hex(public_id, 16) && hex(secret, 64)).then_some(Self { public_id, full: text })
+        (prefix == TOKEN_PREFIX && hex(public_id, 16) && hex(secret, 64)).then_some(Self {
+            public_id,
+            full: text,
+        })
     }
 }
 
@@ -112,7 +117,10 @@ pub fn hash_token(full: &str) -> String {
 
 /// Compares a presented token with a stored hash in constant time.
 pub fn token_matches(full: &str, stored_hash: &str) -> bool {
-    hash_token(full).as_bytes().ct_eq(stored_hash.as_bytes()).into()
+    hash_token(full)
+        .as_bytes()
+        .ct_eq(stored_hash.as_bytes())
+        .into()
 }
 
 /// A new random token: 8 bytes of public id and 32 bytes of secret from the OS.
@@ -121,7 +129,11 @@ pub fn generate_token() -> Result<String, getrandom::Error> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut public)?;
     getrandom::fill(&mut secret)?;
-    Ok(format!("{TOKEN_PREFIX}_{}_{}", hex::encode(public), hex::encode(secret)))
+    Ok(format!(
+        "{TOKEN_PREFIX}_{}_{}",
+        hex::encode(public),
+        hex::encode(secret)
+    ))
 }
 
 #[cfg(test)]
@@ -141,7 +153,13 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_rejected() {
-        for bad in ["", "prc", "prc_abc_def", "xyz_0123456789abcdef_".repeat(2).as_str(), "Bearer prc_x_y"] {
+        for bad in [
+            "",
+            "prc",
+            "prc_abc_def",
+            "xyz_0123456789abcdef_".repeat(2).as_str(),
+            "Bearer prc_x_y",
+        ] {
             assert!(PresentedToken::parse(bad).is_none(), "{bad}");
         }
     }

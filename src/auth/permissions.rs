@@ -64,13 +64,25 @@ use Role::{Admin, Finance, Pm, Procurement, Viewer};
 
 /// Role × action. Evaluators appear in no row here: they see only the RFPs they are assigned.
 pub const PERMISSIONS: &[(Action, &[Role])] = &[
-    (Action::ReadVendors, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (
+        Action::ReadVendors,
+        &[Admin, Procurement, Finance, Pm, Viewer],
+    ),
     (Action::WriteVendors, &[Admin, Procurement]),
-    (Action::ReadProjects, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (
+        Action::ReadProjects,
+        &[Admin, Procurement, Finance, Pm, Viewer],
+    ),
     (Action::WriteProjects, &[Admin, Pm]),
-    (Action::ReadBudgets, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (
+        Action::ReadBudgets,
+        &[Admin, Procurement, Finance, Pm, Viewer],
+    ),
     (Action::WriteBudgets, &[Admin, Finance]),
-    (Action::ReadFxRates, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (
+        Action::ReadFxRates,
+        &[Admin, Procurement, Finance, Pm, Viewer],
+    ),
     (Action::WriteFxRates, &[Admin, Finance]),
     (Action::ReadAudit, &[Admin, Finance]),
     (Action::ReadMetrics, &[Admin, Viewer]),
@@ -90,7 +102,11 @@ mod tests {
     #[test]
     fn every_action_has_exactly_one_row_and_admin_may_do_everything() {
         for action in Action::ALL {
-            assert_eq!(PERMISSIONS.iter().filter(|(a, _)| *a == action).count(), 1, "{action:?}");
+            assert_eq!(
+                PERMISSIONS.iter().filter(|(a, _)| *a == action).count(),
+                1,
+                "{action:?}"
+            );
             assert!(is_allowed(Role::Admin, action));
             assert!(!is_allowed(Role::Evaluator, action));
         }
@@ -98,7 +114,12 @@ mod tests {
 
     #[test]
     fn viewers_never_write() {
-        for action in [Action::WriteVendors, Action::WriteProjects, Action::WriteBudgets, Action::WriteFxRates] {
+        for action in [
+            Action::WriteVendors,
+            Action::WriteProjects,
+            Action::WriteBudgets,
+            Action::WriteFxRates,
+        ] {
             assert!(!is_allowed(Role::Viewer, action));
         }
     }

@@ -33,7 +33,10 @@ pub fn insert(conn: &mut DbConnection, token: &NewToken<'_>) -> QueryResult<i64>
         .get_result(conn)
 }
 
-pub fn find_by_public_id(conn: &mut DbConnection, public_id: &str) -> QueryResult<Option<TokenRow>> {
+pub fn find_by_public_id(
+    conn: &mut DbConnection,
+    public_id: &str,
+) -> QueryResult<Option<TokenRow>> {
     api_tokens::table
         .filter(api_tokens::public_id.eq(public_id))
         .first(conn)
@@ -58,7 +61,11 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 pub fn revoke(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)).filter(api_tokens::revoked_at.is_null()))
-        .set(api_tokens::revoked_at.eq(Some(at)))
-        .execute(conn)
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(at)))
+    .execute(conn)
 }

@@ -56,9 +56,11 @@ pub fn create_token(tx: &mut Tx<'_>, by: &str, name: &str, role: Role) -> AppRes
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("name", "must be 1 to 100 characters"));
     }
-    let secret = generate_token().map_err(|e| AppError::internal(anyhow::anyhow!("OS randomness: {e}")))?;
-    let presented = PresentedToken::parse(&secret)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("generated token has the wrong shape")))?;
+    let secret =
+        generate_token().map_err(|e| AppError::internal(anyhow::anyhow!("OS randomness: {e}")))?;
+    let presented = PresentedToken::parse(&secret).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!("generated token has the wrong shape"))
+    })?;
     let hash = hash_token(&secret);
     let id = repo::insert(
         tx,
@@ -70,8 +72,17 @@ pub fn create_token(tx: &mut Tx<'_>, by: &str, name: &str, role: Role) -> AppRes
             created_at: clock::now(),
         },
     )?;
-    let stored = repo::find_by_public_id(tx, presented.public_id)?.ok_or_else(|| AppError::not_found("token", id))?;
-    audit::record(tx, by, "token.create", "token", id, None::<&()>, Some(&TokenInfo::from(&stored)))?;
+    let stored = repo::find_by_public_id(tx, presented.public_id)?
+        .ok_or_else(|| AppError::not_found("token", id))?;
+    audit::record(
+        tx,
+        by,
+        "token.create",
+        "token",
+        id,
+        None::<&()>,
+        Some(&TokenInfo::from(&stored)),
+    )?;
     Ok(IssuedToken {
         id,
         name: name.to_string(),
@@ -81,15 +92,24 @@ pub fn create_token(tx: &mut Tx<'_>, by: &str, name: &str, role: Role) -> AppRes
 }
 
 /// Revokes the live token(s) selected by `name_or_public_id`; returns what was revoked.
-pub fn revoke_token(tx: &mut Tx<'_>, by: &str, name_or_public_id: &str) -> AppResult<Vec<TokenInfo>> {
+pub fn revoke_token(
+    tx: &mut Tx<'_>,
+    by: &str,
+    name_or_public_id: &str,
+) -> AppResult<Vec<TokenInfo>> {
     let mut targets = repo::find_live_by_name(tx, name_or_public_id)?;
     if targets.is_empty() {
-        if let Some(row) = repo::find_by_public_id(tx, name_or_public_id)?.filter(|r| r.revoked_at.is_none()) {
+        if let Some(row) =
+            repo::find_by_public_id(tx, name_or_public_id)?.filter(|r| r.revoked_at.is_none())
+        {
             targets.push(row);
         }
     }
     if targets.is_empty() {
-        return Err(AppError::not_found("live token", format!("`{name_or_public_id}`")));
+        return Err(AppError::not_found(
+            "live token",
+            format!("`{name_or_public_id}`"),
+        ));
     }
     let now = clock::now();
     let mut revoked = Vec::with_capacity(targets.len());
@@ -100,7 +120,15 @@ pub fn revoke_token(tx: &mut Tx<'_>, by: &str, name_or_public_id: &str) -> AppRe
             revoked_at: Some(clock::to_rfc3339(now)),
             ..before.clone()
         };
-        audit::record(tx, by, "token.revoke", "token", row.id, Some(&before), Some(&after))?;
+        audit::record(
+            tx,
+            by,
+            "token.revoke",
+            "token",
+            row.id,
+            Some(&before),
+            Some(&after),
+        )?;
         revoked.push(after);
     }
     Ok(revoked)
@@ -131,8 +159,13 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> AppResult<Actor> {
     if row.revoked_at.is_some() {
         return Err(AppError::unauthorized("the bearer token has been revoked"));
     }
-    let role = Role::parse(&row.role)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("token {} has unknown role {}", row.id, row.role)))?;
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "token {} has unknown role {}",
+            row.id,
+            row.role
+        ))
+    })?;
     Ok(Actor {
         token_id: row.id,
         name: row.name,

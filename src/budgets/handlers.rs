@@ -106,7 +106,11 @@ fn months(input: Option<Vec<MonthInput>>) -> Option<Vec<(String, rust_decimal::D
 /// List budget lines, by id.
 #[utoipa::path(tag = "budget-lines", params(BudgetLineQuery), responses((status = 200, description = "A page of budget lines", body = Page<BudgetLine>)))]
 #[get("/budget-lines")]
-pub async fn list_budget_lines(state: web::Data<AppState>, actor: Actor, query: Query<BudgetLineQuery>) -> AppResult<HttpResponse> {
+pub async fn list_budget_lines(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: Query<BudgetLineQuery>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadBudgets)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
@@ -115,7 +119,10 @@ pub async fn list_budget_lines(state: web::Data<AppState>, actor: Actor, query: 
         category: query.category,
         cost_center: query.cost_center.map(|c| c.trim().to_string()),
     };
-    let page = state.db.read(move |conn| service::list(conn, &filter, window)).await?;
+    let page = state
+        .db
+        .read(move |conn| service::list(conn, &filter, window))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -145,13 +152,20 @@ pub async fn create_budget_line(
         months: months(input.months),
     };
     let by = actor.clone();
-    idempotency::create(&state, &actor, key, &req, &body, move |tx| service::create(tx, &by, line)).await
+    idempotency::create(&state, &actor, key, &req, &body, move |tx| {
+        service::create(tx, &by, line)
+    })
+    .await
 }
 
 /// Read one budget line.
 #[utoipa::path(tag = "budget-lines", params(("id" = i64, Path, description = "Budget line id")), responses((status = 200, description = "The budget line", body = BudgetLine)))]
 #[get("/budget-lines/{id}")]
-pub async fn get_budget_line(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn get_budget_line(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadBudgets)?;
     let id = id.into_inner();
     let line = state.db.read(move |conn| service::get(conn, id)).await?;

@@ -109,7 +109,11 @@ pub fn budget_amount(amount: Decimal, currency: Currency) -> Result<Money, Strin
 
 /// Checks a phasing given month by month against the line's `total`; `bounds` are the first and
 /// last month of the project when it has dates. Reports every bad month, then the sum.
-pub fn given_phasing(total: Money, months: &[(String, Decimal)], bounds: Option<(String, String)>) -> Result<Phasing, AppError> {
+pub fn given_phasing(
+    total: Money,
+    months: &[(String, Decimal)],
+    bounds: Option<(String, String)>,
+) -> Result<Phasing, AppError> {
     let mut errors = Vec::new();
     let mut phasing: Phasing = Vec::with_capacity(months.len());
     if months.is_empty() {
@@ -132,7 +136,10 @@ pub fn given_phasing(total: Money, months: &[(String, Decimal)], bounds: Option<
             }
         }
         if phasing.iter().any(|(m, _)| *m == month) {
-            errors.push(FieldError::new(format!("months[{i}].month"), format!("{month} is listed twice")));
+            errors.push(FieldError::new(
+                format!("months[{i}].month"),
+                format!("{month} is listed twice"),
+            ));
         }
         match budget_amount(*amount, total.currency()) {
             Ok(money) => phasing.push((month, money)),
@@ -166,7 +173,10 @@ pub fn given_phasing(total: Money, months: &[(String, Decimal)], bounds: Option<
 /// Spreads `total` evenly over `months` by largest remainder.
 pub fn even_phasing(total: Money, months: &[String]) -> Result<Phasing, AppError> {
     let parts = split_evenly(total, months.len()).map_err(|_| {
-        AppError::invalid("months", "the project has no months to spread the amount over")
+        AppError::invalid(
+            "months",
+            "the project has no months to spread the amount over",
+        )
     })?;
     Ok(months.iter().cloned().zip(parts).collect())
 }
@@ -188,20 +198,42 @@ mod tests {
     use crate::money::parse_decimal;
 
     fn eur(amount: &str) -> Money {
-        Money::new(parse_decimal(amount).expect("valid"), Currency::parse("EUR").expect("EUR")).expect("valid")
+        Money::new(
+            parse_decimal(amount).expect("valid"),
+            Currency::parse("EUR").expect("EUR"),
+        )
+        .expect("valid")
     }
 
     fn months(list: &[(&str, &str)]) -> Vec<(String, Decimal)> {
-        list.iter().map(|(m, a)| (m.to_string(), parse_decimal(a).expect("valid"))).collect()
+        list.iter()
+            .map(|(m, a)| (m.to_string(), parse_decimal(a).expect("valid")))
+            .collect()
     }
 
     #[test]
     fn a_given_phasing_must_add_up_exactly() {
-        let ok = given_phasing(eur("100.00"), &months(&[("2027-02", "50"), ("2027-01", "50.00")]), None).expect("sums");
+        let ok = given_phasing(
+            eur("100.00"),
+            &months(&[("2027-02", "50"), ("2027-01", "50.00")]),
+            None,
+        )
+        .expect("sums");
         assert_eq!(ok[0].0, "2027-01");
-        let error = given_phasing(eur("100.00"), &months(&[("2027-01", "50"), ("2027-02", "49.99")]), None).unwrap_err();
+        let error = given_phasing(
+            eur("100.00"),
+            &months(&[("2027-01", "50"), ("2027-02", "49.99")]),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(error.field_errors()[0].field, "months");
-        assert!(error.field_errors()[0].message.contains("difference of 0.01 EUR"), "{}", error.detail());
+        assert!(
+            error.field_errors()[0]
+                .message
+                .contains("difference of 0.01 EUR"),
+            "{}",
+            error.detail()
+        );
     }
 
     #[test]
@@ -209,12 +241,29 @@ mod tests {
         let bounds = Some(("2027-01".to_string(), "2027-03".to_string()));
         let error = given_phasing(
             eur("10"),
-            &months(&[("2027-13", "1"), ("2027-04", "1"), ("2027-01", "1.001"), ("2027-02", "-1")]),
+            &months(&[
+                ("2027-13", "1"),
+                ("2027-04", "1"),
+                ("2027-01", "1.001"),
+                ("2027-02", "-1"),
+            ]),
             bounds,
         )
         .unwrap_err();
-        let fields: Vec<&str> = error.field_errors().iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["months[0].month", "months[1].month", "months[2].amount", "months[3].amount"]);
+        let fields: Vec<&str> = error
+            .field_errors()
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "months[0].month",
+                "months[1].month",
+                "months[2].amount",
+                "months[3].amount"
+            ]
+        );
     }
 
     #[test]
@@ -231,7 +280,9 @@ mod tests {
     #[test]
     fn months_parse_strictly() {
         assert_eq!(parse_month("2027-01").as_deref(), Ok("2027-01"));
-        for bad in ["2027-1", "27-01", "2027-00", "2027-13", "2027/01", "", "abcd-ef"] {
+        for bad in [
+            "2027-1", "27-01", "2027-00", "2027-13", "2027/01", "", "abcd-ef",
+        ] {
             assert!(parse_month(bad).is_err(), "{bad}");
         }
     }

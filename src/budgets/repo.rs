@@ -37,8 +37,10 @@ fn corrupt(id: i64, what: &str) -> AppError {
 impl LineRow {
     fn into_stored(self, months: Vec<(String, i64)>) -> AppResult<StoredLine> {
         let currency = Currency::parse(&self.currency).map_err(|_| corrupt(self.id, "currency"))?;
-        let amount = money_from_units(self.amount_units, currency).map_err(|_| corrupt(self.id, "amount"))?;
-        let category = BudgetCategory::parse(&self.category).ok_or_else(|| corrupt(self.id, "category"))?;
+        let amount = money_from_units(self.amount_units, currency)
+            .map_err(|_| corrupt(self.id, "amount"))?;
+        let category =
+            BudgetCategory::parse(&self.category).ok_or_else(|| corrupt(self.id, "category"))?;
         let phasing = months
             .into_iter()
             .map(|(month, units)| money_from_units(units, currency).map(|m| (month, m)))
@@ -80,7 +82,13 @@ pub struct LineValues<'a> {
 }
 
 /// Inserts a line and its phasing; returns its id.
-pub fn insert(conn: &mut DbConnection, project_id: i64, values: &LineValues<'_>, phasing: &Phasing, now: NaiveDateTime) -> AppResult<i64> {
+pub fn insert(
+    conn: &mut DbConnection,
+    project_id: i64,
+    values: &LineValues<'_>,
+    phasing: &Phasing,
+    now: NaiveDateTime,
+) -> AppResult<i64> {
     let id = diesel::insert_into(budget_lines::table)
         .values((
             budget_lines::project_id.eq(project_id),
@@ -100,17 +108,28 @@ pub fn insert(conn: &mut DbConnection, project_id: i64, values: &LineValues<'_>,
 }
 
 /// Writes new values and phasing over line `id` if it is still at `expected_version`.
-pub fn update(conn: &mut DbConnection, id: i64, expected_version: i64, values: &LineValues<'_>, phasing: &Phasing, now: NaiveDateTime) -> AppResult<bool> {
-    let changed = diesel::update(budget_lines::table.filter(budget_lines::id.eq(id)).filter(budget_lines::version.eq(expected_version)))
-        .set((
-            budget_lines::category.eq(values.category.as_str()),
-            budget_lines::cost_center.eq(values.cost_center),
-            budget_lines::description.eq(values.description),
-            budget_lines::amount_units.eq(money_to_units(&values.amount)?),
-            budget_lines::version.eq(expected_version + 1),
-            budget_lines::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    values: &LineValues<'_>,
+    phasing: &Phasing,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let changed = diesel::update(
+        budget_lines::table
+            .filter(budget_lines::id.eq(id))
+            .filter(budget_lines::version.eq(expected_version)),
+    )
+    .set((
+        budget_lines::category.eq(values.category.as_str()),
+        budget_lines::cost_center.eq(values.cost_center),
+        budget_lines::description.eq(values.description),
+        budget_lines::amount_units.eq(money_to_units(&values.amount)?),
+        budget_lines::version.eq(expected_version + 1),
+        budget_lines::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     if changed == 0 {
         return Ok(false);
     }
@@ -119,7 +138,8 @@ pub fn update(conn: &mut DbConnection, id: i64, expected_version: i64, values: &
 }
 
 fn replace_phasing(conn: &mut DbConnection, id: i64, phasing: &Phasing) -> AppResult<()> {
-    diesel::delete(budget_line_months::table.filter(budget_line_months::budget_line_id.eq(id))).execute(conn)?;
+    diesel::delete(budget_line_months::table.filter(budget_line_months::budget_line_id.eq(id)))
+        .execute(conn)?;
     // One statement per month (a line spans a few dozen months at most): multi-row VALUES is
     // not available across both engines in Diesel's multi-connection.
     for (month, money) in phasing {
@@ -136,7 +156,10 @@ fn replace_phasing(conn: &mut DbConnection, id: i64, phasing: &Phasing) -> AppRe
 
 /// The line with this id.
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<StoredLine>> {
-    let row: Option<LineRow> = budget_lines::table.filter(budget_lines::id.eq(id)).first(conn).optional()?;
+    let row: Option<LineRow> = budget_lines::table
+        .filter(budget_lines::id.eq(id))
+        .first(conn)
+        .optional()?;
     match row {
         None => Ok(None),
         Some(row) => {
@@ -148,7 +171,12 @@ pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<StoredLine>> {
 }
 
 /// The id of the line with this project, category and cost center.
-pub fn id_by_key(conn: &mut DbConnection, project_id: i64, category: BudgetCategory, cost_center: &str) -> QueryResult<Option<i64>> {
+pub fn id_by_key(
+    conn: &mut DbConnection,
+    project_id: i64,
+    category: BudgetCategory,
+    cost_center: &str,
+) -> QueryResult<Option<i64>> {
     budget_lines::table
         .filter(budget_lines::project_id.eq(project_id))
         .filter(budget_lines::category.eq(category.as_str()))
@@ -167,7 +195,12 @@ pub struct LineFilter {
 }
 
 /// Lines with an id above `after`, by id, at most `limit`.
-pub fn list(conn: &mut DbConnection, filter: &LineFilter, after: i64, limit: i64) -> AppResult<Vec<BudgetLine>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &LineFilter,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<BudgetLine>> {
     let mut query = budget_lines::table.into_boxed::<MultiBackend>();
     if let Some(project_id) = filter.project_id {
         query = query.filter(budget_lines::project_id.eq(project_id));
@@ -193,10 +226,16 @@ pub fn list(conn: &mut DbConnection, filter: &LineFilter, after: i64, limit: i64
         .collect()
 }
 
-fn months_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<(String, i64)>>> {
+fn months_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, Vec<(String, i64)>>> {
     let rows: Vec<(i64, String, i64)> = budget_line_months::table
         .filter(budget_line_months::budget_line_id.eq_any(ids))
-        .order((budget_line_months::budget_line_id, budget_line_months::month))
+        .order((
+            budget_line_months::budget_line_id,
+            budget_line_months::month,
+        ))
         .load(conn)?;
     let mut by_line: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
     for (id, month, units) in rows {

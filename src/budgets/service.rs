@@ -1,7 +1,10 @@
 //! Budget line use cases. Every change runs inside the caller's transaction and writes its
 //! audit row.
 
-use super::model::{budget_amount, even_phasing, given_phasing, month_of, rephase, BudgetCategory, BudgetLine, Phasing};
+use super::model::{
+    budget_amount, even_phasing, given_phasing, month_of, rephase, BudgetCategory, BudgetLine,
+    Phasing,
+};
 use super::repo::{self, LineFilter, LineValues, StoredLine};
 use crate::audit;
 use crate::auth::Actor;
@@ -39,13 +42,19 @@ pub struct LineChanges {
 pub fn create(tx: &mut Tx<'_>, actor: &Actor, input: NewLine) -> AppResult<BudgetLine> {
     let project = match projects::get_writable(tx, input.project_id) {
         Err(error) if error.code() == "not_found" => {
-            return Err(AppError::invalid("project_id", format!("project {} does not exist", input.project_id)))
+            return Err(AppError::invalid(
+                "project_id",
+                format!("project {} does not exist", input.project_id),
+            ))
         }
         other => other?,
     };
     let mut v = Validator::new();
     let cost_center = v.check("cost_center", required_text(&input.cost_center, 64));
-    let description = v.check("description", optional_text(input.description.as_deref(), 500));
+    let description = v.check(
+        "description",
+        optional_text(input.description.as_deref(), 500),
+    );
     let amount = v.check("amount", budget_amount(input.amount, project.currency()?));
     v.finish()?;
     let (cost_center, description) = (cost_center.unwrap_or_default(), description.flatten());
@@ -63,16 +72,35 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, input: NewLine) -> AppResult<Budge
     };
     let id = repo::insert(tx, project.id, &values, &phasing, clock::now())?;
     let line = get(tx, id)?;
-    audit::record(tx, &actor.name, "budget_line.create", "budget_line", id, None::<&()>, Some(&line))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "budget_line.create",
+        "budget_line",
+        id,
+        None::<&()>,
+        Some(&line),
+    )?;
     Ok(line)
 }
 
 /// Applies `changes` to line `id` if it is still at `expected_version`.
-pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, changes: LineChanges) -> AppResult<BudgetLine> {
+pub fn update(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    changes: LineChanges,
+) -> AppResult<BudgetLine> {
     let before = stored(tx, id)?;
     let project = projects::get_writable(tx, before.line.project_id)?;
     if before.line.version != expected_version {
-        return Err(AppError::version_conflict("budget line", id, expected_version, before.line.version));
+        return Err(AppError::version_conflict(
+            "budget line",
+            id,
+            expected_version,
+            before.line.version,
+        ));
     }
     let mut v = Validator::new();
     let cost_center = match &changes.cost_center {
@@ -80,7 +108,9 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, ch
         None => Some(before.line.cost_center.clone()),
     };
     let description = match &changes.description {
-        Some(text) => v.check("description", optional_text(text.as_deref(), 500)).flatten(),
+        Some(text) => v
+            .check("description", optional_text(text.as_deref(), 500))
+            .flatten(),
         None => before.line.description.clone(),
     };
     let amount = match changes.amount {
@@ -88,7 +118,10 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, ch
         None => Some(before.amount),
     };
     v.finish()?;
-    let (cost_center, amount) = (cost_center.unwrap_or_default(), amount.unwrap_or(before.amount));
+    let (cost_center, amount) = (
+        cost_center.unwrap_or_default(),
+        amount.unwrap_or(before.amount),
+    );
     let phasing: Phasing = match (&changes.months, changes.amount) {
         (Some(months), _) => given_phasing(amount, months, project_bounds(&project))?,
         (None, Some(_)) => rephase(amount, &before.phasing)?,
@@ -104,10 +137,23 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, ch
     };
     if !repo::update(tx, id, expected_version, &values, &phasing, clock::now())? {
         let current = stored(tx, id)?;
-        return Err(AppError::version_conflict("budget line", id, expected_version, current.line.version));
+        return Err(AppError::version_conflict(
+            "budget line",
+            id,
+            expected_version,
+            current.line.version,
+        ));
     }
     let after = get(tx, id)?;
-    audit::record(tx, &actor.name, "budget_line.update", "budget_line", id, Some(&before.line), Some(&after))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "budget_line.update",
+        "budget_line",
+        id,
+        Some(&before.line),
+        Some(&after),
+    )?;
     Ok(after)
 }
 
@@ -121,7 +167,11 @@ fn stored(conn: &mut DbConnection, id: i64) -> AppResult<StoredLine> {
 }
 
 /// A page of budget lines.
-pub fn list(conn: &mut DbConnection, filter: &LineFilter, window: PageWindow) -> AppResult<Page<BudgetLine>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &LineFilter,
+    window: PageWindow,
+) -> AppResult<Page<BudgetLine>> {
     let rows = repo::list(conn, filter, window.after, window.fetch())?;
     Ok(window.page(rows, |l| l.id, |l| l))
 }
@@ -143,7 +193,13 @@ fn project_months(project: &Project) -> AppResult<Vec<String>> {
     }
 }
 
-fn ensure_key_free(conn: &mut DbConnection, project_id: i64, category: BudgetCategory, cost_center: &str, except: Option<i64>) -> AppResult<()> {
+fn ensure_key_free(
+    conn: &mut DbConnection,
+    project_id: i64,
+    category: BudgetCategory,
+    cost_center: &str,
+    except: Option<i64>,
+) -> AppResult<()> {
     match repo::id_by_key(conn, project_id, category, cost_center)? {
         Some(holder) if Some(holder) != except => Err(AppError::conflict(
             "duplicate_budget_line",

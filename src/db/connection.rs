@@ -41,11 +41,14 @@ impl ConnectionManager {
             Engine::Sqlite => {
                 let path = std::path::Path::new(&self.url.target);
                 if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(folder)
-                        .map_err(|e| fail(format!("cannot create folder {}: {e}", folder.display())))?;
+                    std::fs::create_dir_all(folder).map_err(|e| {
+                        fail(format!("cannot create folder {}: {e}", folder.display()))
+                    })?;
                 }
-                let mut conn = SqliteConnection::establish(&self.url.target).map_err(|e| fail(e.to_string()))?;
-                conn.batch_execute(SQLITE_PRAGMAS).map_err(|e| fail(e.to_string()))?;
+                let mut conn = SqliteConnection::establish(&self.url.target)
+                    .map_err(|e| fail(e.to_string()))?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(|e| fail(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
             }
             Engine::Postgres => PgConnection::establish(&self.url.target)

@@ -10,9 +10,9 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// An arbitrary constant key: PostgreSQL instances starting together take this advisory lock so
 /// only one runs the migrations.
-const MIGRATION_LOCK_KEY: i64 = 0x5052_4f43_5552_41;
+const MIGRATION_LOCK_KEY: i64 = 0x0050_524f_4355_5241;
 
-/// Runs pending migrations; returns the names of those that ran.
+/// Runs pending migrations; returns the versions of those that ran (such as `20261127000001`).
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbSetupError> {
     let fail = |engine, cause: String| DbSetupError::Migrate { engine, cause };
     match conn {

@@ -101,7 +101,7 @@ impl Db {
         self.url.engine
     }
 
-    /// Runs the embedded migrations that have not run yet; returns their names.
+    /// Runs the embedded migrations that have not run yet; returns their versions.
     pub fn migrate(&self) -> Result<Vec<String>, DbSetupError> {
         let mut conn = self.pool.get().map_err(|e| DbSetupError::Connect {
             engine: self.engine(),
@@ -194,7 +194,9 @@ where
     match conn {
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
         // and writes later fails at once with SQLITE_BUSY instead of waiting.
-        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"),
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
         DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
     }?;
     let outcome = work(&mut Tx { conn });

@@ -37,7 +37,9 @@ impl DatabaseUrl {
         let raw = raw.trim();
         if let Some(path) = raw.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(DbSetupError::InvalidUrl("sqlite:// needs a file path, as in sqlite://data/procura.db".into()));
+                return Err(DbSetupError::InvalidUrl(
+                    "sqlite:// needs a file path, as in sqlite://data/procura.db".into(),
+                ));
             }
             return Ok(Self {
                 engine: Engine::Sqlite,
@@ -45,7 +47,8 @@ impl DatabaseUrl {
             });
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            url::Url::parse(raw).map_err(|e| DbSetupError::InvalidUrl(format!("{}: {e}", redact(raw))))?;
+            url::Url::parse(raw)
+                .map_err(|e| DbSetupError::InvalidUrl(format!("{}: {e}", redact(raw))))?;
             return Ok(Self {
                 engine: Engine::Postgres,
                 target: raw.to_string(),
@@ -82,7 +85,10 @@ mod tests {
     #[test]
     fn the_scheme_chooses_the_engine() {
         let sqlite = DatabaseUrl::parse("sqlite://data/procura.db").expect("valid");
-        assert_eq!((sqlite.engine, sqlite.target.as_str()), (Engine::Sqlite, "data/procura.db"));
+        assert_eq!(
+            (sqlite.engine, sqlite.target.as_str()),
+            (Engine::Sqlite, "data/procura.db")
+        );
         let absolute = DatabaseUrl::parse("sqlite:///tmp/p.db").expect("valid");
         assert_eq!(absolute.target, "/tmp/p.db");
         let pg = DatabaseUrl::parse("postgresql://u:secret@db:5432/procura").expect("valid");
@@ -92,7 +98,9 @@ mod tests {
 
     #[test]
     fn unknown_schemes_are_refused_without_leaking_passwords() {
-        let err = DatabaseUrl::parse("mysql://root:secret@localhost/db").unwrap_err().to_string();
+        let err = DatabaseUrl::parse("mysql://root:secret@localhost/db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown scheme"), "{err}");
         assert!(!err.contains("secret"), "{err}");
         assert!(DatabaseUrl::parse("data/procura.db").is_err());

@@ -144,7 +144,11 @@ pub struct ConversionView {
 /// List FX rates, by id.
 #[utoipa::path(tag = "fx-rates", params(FxRateQuery), responses((status = 200, description = "A page of rates", body = Page<FxRate>)))]
 #[get("/fx-rates")]
-pub async fn list_fx_rates(state: web::Data<AppState>, actor: Actor, query: Query<FxRateQuery>) -> AppResult<HttpResponse> {
+pub async fn list_fx_rates(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: Query<FxRateQuery>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadFxRates)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
@@ -154,7 +158,10 @@ pub async fn list_fx_rates(state: web::Data<AppState>, actor: Actor, query: Quer
         date_from: query.date_from,
         date_to: query.date_to,
     };
-    let page = state.db.read(move |conn| service::list(conn, &filter, window)).await?;
+    let page = state
+        .db
+        .read(move |conn| service::list(conn, &filter, window))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -183,13 +190,20 @@ pub async fn create_fx_rate(
         source: input.source,
     };
     let by = actor.clone();
-    idempotency::create(&state, &actor, key, &req, &body, move |tx| service::create(tx, &by, rate)).await
+    idempotency::create(&state, &actor, key, &req, &body, move |tx| {
+        service::create(tx, &by, rate)
+    })
+    .await
 }
 
 /// Convert an amount at the latest rate on or before a date.
 #[utoipa::path(tag = "fx-rates", params(ConvertQuery), responses((status = 200, description = "The conversion", body = ConversionView)))]
 #[get("/fx-rates/convert")]
-pub async fn convert_amount(state: web::Data<AppState>, actor: Actor, query: Query<ConvertQuery>) -> AppResult<HttpResponse> {
+pub async fn convert_amount(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: Query<ConvertQuery>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadFxRates)?;
     let query = query.0;
     let mut v = Validator::new();
@@ -205,7 +219,10 @@ pub async fn convert_amount(state: web::Data<AppState>, actor: Actor, query: Que
         return Err(crate::error::AppError::invalid("amount", "is required"));
     };
     let date = query.date;
-    let conversion = state.db.read(move |conn| service::convert_at(conn, money, to, date)).await?;
+    let conversion = state
+        .db
+        .read(move |conn| service::convert_at(conn, money, to, date))
+        .await?;
     Ok(HttpResponse::Ok().json(ConversionView {
         original: conversion.original.into(),
         converted: conversion.converted.into(),
@@ -218,7 +235,11 @@ pub async fn convert_amount(state: web::Data<AppState>, actor: Actor, query: Que
 /// Read one FX rate.
 #[utoipa::path(tag = "fx-rates", params(("id" = i64, Path, description = "FX rate id")), responses((status = 200, description = "The rate", body = FxRate)))]
 #[get("/fx-rates/{id}")]
-pub async fn get_fx_rate(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn get_fx_rate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadFxRates)?;
     let id = id.into_inner();
     let rate = state.db.read(move |conn| service::get(conn, id)).await?;

@@ -29,8 +29,9 @@ pub struct StoredRate {
 
 impl RateRow {
     fn into_stored(self) -> AppResult<StoredRate> {
-        let value = decimal_from_text(&self.rate)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("FX rate {} has a corrupt rate", self.id)))?;
+        let value = decimal_from_text(&self.rate).map_err(|_| {
+            AppError::internal(anyhow::anyhow!("FX rate {} has a corrupt rate", self.id))
+        })?;
         Ok(StoredRate {
             rate: FxRate {
                 id: self.id,
@@ -49,7 +50,15 @@ impl RateRow {
 }
 
 /// Inserts a rate; returns its id.
-pub fn insert(conn: &mut DbConnection, from: &str, to: &str, date: NaiveDate, rate: Decimal, source: Option<&str>, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn insert(
+    conn: &mut DbConnection,
+    from: &str,
+    to: &str,
+    date: NaiveDate,
+    rate: Decimal,
+    source: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(fx_rates::table)
         .values((
             fx_rates::from_currency.eq(from),
@@ -66,26 +75,45 @@ pub fn insert(conn: &mut DbConnection, from: &str, to: &str, date: NaiveDate, ra
 }
 
 /// Writes a new rate and source over rate `id` if it is still at `expected_version`.
-pub fn update(conn: &mut DbConnection, id: i64, expected_version: i64, rate: Decimal, source: Option<&str>, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(fx_rates::table.filter(fx_rates::id.eq(id)).filter(fx_rates::version.eq(expected_version)))
-        .set((
-            fx_rates::rate.eq(decimal_to_text(rate)),
-            fx_rates::source.eq(source),
-            fx_rates::version.eq(expected_version + 1),
-            fx_rates::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    rate: Decimal,
+    source: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        fx_rates::table
+            .filter(fx_rates::id.eq(id))
+            .filter(fx_rates::version.eq(expected_version)),
+    )
+    .set((
+        fx_rates::rate.eq(decimal_to_text(rate)),
+        fx_rates::source.eq(source),
+        fx_rates::version.eq(expected_version + 1),
+        fx_rates::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// The rate with this id.
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<StoredRate>> {
-    let row: Option<RateRow> = fx_rates::table.filter(fx_rates::id.eq(id)).first(conn).optional()?;
+    let row: Option<RateRow> = fx_rates::table
+        .filter(fx_rates::id.eq(id))
+        .first(conn)
+        .optional()?;
     row.map(RateRow::into_stored).transpose()
 }
 
 /// The id of the rate for this pair and date.
-pub fn id_by_key(conn: &mut DbConnection, from: &str, to: &str, date: NaiveDate) -> QueryResult<Option<i64>> {
+pub fn id_by_key(
+    conn: &mut DbConnection,
+    from: &str,
+    to: &str,
+    date: NaiveDate,
+) -> QueryResult<Option<i64>> {
     fx_rates::table
         .filter(fx_rates::from_currency.eq(from))
         .filter(fx_rates::to_currency.eq(to))
@@ -96,7 +124,12 @@ pub fn id_by_key(conn: &mut DbConnection, from: &str, to: &str, date: NaiveDate)
 }
 
 /// The latest rate of the pair on or before `date`.
-pub fn latest_on_or_before(conn: &mut DbConnection, from: &str, to: &str, date: NaiveDate) -> AppResult<Option<StoredRate>> {
+pub fn latest_on_or_before(
+    conn: &mut DbConnection,
+    from: &str,
+    to: &str,
+    date: NaiveDate,
+) -> AppResult<Option<StoredRate>> {
     let row: Option<RateRow> = fx_rates::table
         .filter(fx_rates::from_currency.eq(from))
         .filter(fx_rates::to_currency.eq(to))
@@ -117,7 +150,12 @@ pub struct RateFilter {
 }
 
 /// Rates with an id above `after`, by id, at most `limit`.
-pub fn list(conn: &mut DbConnection, filter: &RateFilter, after: i64, limit: i64) -> AppResult<Vec<FxRate>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &RateFilter,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<FxRate>> {
     let mut query = fx_rates::table.into_boxed::<MultiBackend>();
     if let Some(from) = &filter.from {
         query = query.filter(fx_rates::from_currency.eq(from.clone()));
@@ -136,5 +174,7 @@ pub fn list(conn: &mut DbConnection, filter: &RateFilter, after: i64, limit: i64
         .order(fx_rates::id)
         .limit(limit)
         .load(conn)?;
-    rows.into_iter().map(|r| r.into_stored().map(|s| s.rate)).collect()
+    rows.into_iter()
+        .map(|r| r.into_stored().map(|s| s.rate))
+        .collect()
 }

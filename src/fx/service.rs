@@ -43,17 +43,45 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, input: NewRate) -> AppResult<FxRat
         .with_context(serde_json::json!({ "fx_rate_id": holder })));
     }
     let source = source.flatten();
-    let id = repo::insert(tx, from.code(), to.code(), input.date, rate, source.as_deref(), clock::now())?;
+    let id = repo::insert(
+        tx,
+        from.code(),
+        to.code(),
+        input.date,
+        rate,
+        source.as_deref(),
+        clock::now(),
+    )?;
     let created = get(tx, id)?;
-    audit::record(tx, &actor.name, "fx_rate.create", "fx_rate", id, None::<&()>, Some(&created))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "fx_rate.create",
+        "fx_rate",
+        id,
+        None::<&()>,
+        Some(&created),
+    )?;
     Ok(created)
 }
 
 /// Corrects a rate's value or source at `expected_version`.
-pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, rate: Option<Decimal>, source: Option<Option<String>>) -> AppResult<FxRate> {
+pub fn update(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    rate: Option<Decimal>,
+    source: Option<Option<String>>,
+) -> AppResult<FxRate> {
     let before = repo::find(tx, id)?.ok_or_else(|| AppError::not_found("FX rate", id))?;
     if before.rate.version != expected_version {
-        return Err(AppError::version_conflict("FX rate", id, expected_version, before.rate.version));
+        return Err(AppError::version_conflict(
+            "FX rate",
+            id,
+            expected_version,
+            before.rate.version,
+        ));
     }
     let mut v = Validator::new();
     let rate = match rate {
@@ -61,16 +89,36 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, ra
         None => Some(before.value),
     };
     let source = match source {
-        Some(source) => v.check("source", optional_text(source.as_deref(), 200)).flatten(),
+        Some(source) => v
+            .check("source", optional_text(source.as_deref(), 200))
+            .flatten(),
         None => before.rate.source.clone(),
     };
     v.finish()?;
     let rate = rate.unwrap_or(before.value);
-    if !repo::update(tx, id, expected_version, rate, source.as_deref(), clock::now())? {
-        return Err(AppError::conflict("version_conflict", format!("FX rate {id} changed while it was being updated")));
+    if !repo::update(
+        tx,
+        id,
+        expected_version,
+        rate,
+        source.as_deref(),
+        clock::now(),
+    )? {
+        return Err(AppError::conflict(
+            "version_conflict",
+            format!("FX rate {id} changed while it was being updated"),
+        ));
     }
     let after = get(tx, id)?;
-    audit::record(tx, &actor.name, "fx_rate.update", "fx_rate", id, Some(&before.rate), Some(&after))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "fx_rate.update",
+        "fx_rate",
+        id,
+        Some(&before.rate),
+        Some(&after),
+    )?;
     Ok(after)
 }
 
@@ -82,7 +130,11 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<FxRate> {
 }
 
 /// A page of rates.
-pub fn list(conn: &mut DbConnection, filter: &RateFilter, window: PageWindow) -> AppResult<Page<FxRate>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &RateFilter,
+    window: PageWindow,
+) -> AppResult<Page<FxRate>> {
     let rows = repo::list(conn, filter, window.after, window.fetch())?;
     Ok(window.page(rows, |r| r.id, |r| r))
 }
@@ -100,7 +152,12 @@ pub struct Conversion {
 
 /// Converts `amount` into `to` at the latest rate on or before `date`; a missing rate is a 422
 /// `fx_rate_missing` naming the pair and the date.
-pub fn convert_at(conn: &mut DbConnection, amount: Money, to: Currency, date: NaiveDate) -> AppResult<Conversion> {
+pub fn convert_at(
+    conn: &mut DbConnection,
+    amount: Money,
+    to: Currency,
+    date: NaiveDate,
+) -> AppResult<Conversion> {
     if amount.currency() == to {
         return Ok(Conversion {
             original: amount,

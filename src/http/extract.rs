@@ -52,9 +52,10 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> AppError 
     let path = error.path().to_string();
     let inner = error.inner();
     match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            AppError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"))
-        }
+        Category::Syntax | Category::Eof | Category::Io => AppError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {inner}"),
+        ),
         Category::Data => {
             let message = strip_position(&inner.to_string());
             // A missing field is reported at its parent; name the field itself.
@@ -126,7 +127,10 @@ impl FromRequest for JsonBody {
             }
             let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => AppError::payload_too_large(limit),
-                _ => AppError::bad_request("unreadable_body", format!("the body could not be read: {e}")),
+                _ => AppError::bad_request(
+                    "unreadable_body",
+                    format!("the body could not be read: {e}"),
+                ),
             })?;
             if bytes.len() > limit {
                 return Err(AppError::payload_too_large(limit));
@@ -137,8 +141,14 @@ impl FromRequest for JsonBody {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Query parameters parsed into `T`; a bad or unknown parameter is a 400 naming it.
@@ -151,16 +161,19 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let query = req.query_string();
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        let result = serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
-            let message = strip_position(&error.inner().to_string());
-            let field = match (error.path().to_string(), quoted_name(&message)) {
-                (path, _) if !path.is_empty() && path != "." => path,
-                (_, Some(name)) => name.to_string(),
-                _ => "query".to_string(),
-            };
-            AppError::bad_request_field("invalid_query", field, message)
-        });
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let result = serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|error| {
+                let message = strip_position(&error.inner().to_string());
+                let field = match (error.path().to_string(), quoted_name(&message)) {
+                    (path, _) if !path.is_empty() && path != "." => path,
+                    (_, Some(name)) => name.to_string(),
+                    _ => "query".to_string(),
+                };
+                AppError::bad_request_field("invalid_query", field, message)
+            });
         ready(result)
     }
 }
@@ -177,7 +190,11 @@ impl FromRequest for IdempotencyKey {
         let result = match req.headers().get("Idempotency-Key") {
             None => Ok(IdempotencyKey(None)),
             Some(value) => match value.to_str() {
-                Ok(text) if !text.is_empty() && text.len() <= 255 && text.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(text)
+                    if !text.is_empty()
+                        && text.len() <= 255
+                        && text.bytes().all(|b| b.is_ascii_graphic()) =>
+                {
                     Ok(IdempotencyKey(Some(text.to_string())))
                 }
                 _ => Err(AppError::bad_request_field(
@@ -218,18 +235,37 @@ mod tests {
 
     fn field_of(json: &str) -> (String, String) {
         let error = parse_json::<Sample>(json.as_bytes()).unwrap_err();
-        let field = error.field_errors().first().map(|f| f.field.clone()).unwrap_or_default();
+        let field = error
+            .field_errors()
+            .first()
+            .map(|f| f.field.clone())
+            .unwrap_or_default();
         (error.code().to_string(), field)
     }
 
     #[test]
     fn errors_name_the_field() {
-        assert_eq!(field_of(r#"{"lines":[]}"#), ("validation_failed".into(), "name".into()));
-        assert_eq!(field_of(r#"{"name":"a","lines":[{"qty":1},{"qty":"x"}]}"#), ("validation_failed".into(), "lines[1].qty".into()));
-        assert_eq!(field_of(r#"{"name":"a","lines":[],"nmae":1}"#), ("validation_failed".into(), "nmae".into()));
-        assert_eq!(field_of(r#"{"name":"a","lines":[{"qty":1,"x":2}]}"#), ("validation_failed".into(), "lines[0].x".into()));
+        assert_eq!(
+            field_of(r#"{"lines":[]}"#),
+            ("validation_failed".into(), "name".into())
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","lines":[{"qty":1},{"qty":"x"}]}"#),
+            ("validation_failed".into(), "lines[1].qty".into())
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","lines":[],"nmae":1}"#),
+            ("validation_failed".into(), "nmae".into())
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","lines":[{"qty":1,"x":2}]}"#),
+            ("validation_failed".into(), "lines[0].x".into())
+        );
         assert_eq!(field_of(r#"{"name": "#).0, "malformed_json");
-        assert_eq!(field_of(r#"{"name":"a","lines":[]} trailing"#).0, "malformed_json");
+        assert_eq!(
+            field_of(r#"{"name":"a","lines":[]} trailing"#).0,
+            "malformed_json"
+        );
     }
 
     #[test]

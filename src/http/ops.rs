@@ -28,7 +28,10 @@ pub struct Health {
 pub async fn health(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     state
         .db
-        .read(|conn| conn.batch_execute("SELECT 1").map_err(|e| AppError::unavailable(anyhow::Error::new(e))))
+        .read(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(|e| AppError::unavailable(anyhow::Error::new(e)))
+        })
         .await?;
     let database = match state.db.engine() {
         crate::db::Engine::Sqlite => "sqlite",
@@ -64,5 +67,8 @@ pub async fn metrics(state: web::Data<AppState>, actor: Actor) -> AppResult<Http
 
 /// Any path Procura does not serve: a problem document, not an empty 404.
 pub async fn not_found(req: actix_web::HttpRequest) -> AppResult<HttpResponse> {
-    Err(AppError::not_found("resource", format!("at {} {}", req.method(), req.path())))
+    Err(AppError::not_found(
+        "resource",
+        format!("at {} {}", req.method(), req.path()),
+    ))
 }

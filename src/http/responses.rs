@@ -43,9 +43,17 @@ impl PageWindow {
         }
         let after = match cursor {
             None => 0,
-            Some(text) => text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                AppError::bad_request_field("invalid_query", "cursor", "is not a cursor this API returned")
-            })?,
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    AppError::bad_request_field(
+                        "invalid_query",
+                        "cursor",
+                        "is not a cursor this API returned",
+                    )
+                })?,
         };
         Ok(Self { after, limit })
     }
@@ -56,10 +64,19 @@ impl PageWindow {
     }
 
     /// Turns fetched rows (at most `fetch()`) into a page, using `key` for the next cursor.
-    pub fn page<R, T: ToSchema>(&self, mut rows: Vec<R>, key: impl Fn(&R) -> i64, view: impl Fn(R) -> T) -> Page<T> {
+    pub fn page<R, T: ToSchema>(
+        &self,
+        mut rows: Vec<R>,
+        key: impl Fn(&R) -> i64,
+        view: impl Fn(R) -> T,
+    ) -> Page<T> {
         let more = rows.len() > self.limit as usize;
         rows.truncate(self.limit as usize);
-        let next_cursor = if more { rows.last().map(|r| key(r).to_string()) } else { None };
+        let next_cursor = if more {
+            rows.last().map(|r| key(r).to_string())
+        } else {
+            None
+        };
         Page {
             items: rows.into_iter().map(view).collect(),
             next_cursor,
@@ -111,7 +128,13 @@ pub fn expected_version(body_version: Option<i64>, req: &actix_web::HttpRequest)
         .ok()
         .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
         .and_then(|v| v.parse::<i64>().ok())
-        .ok_or_else(|| AppError::bad_request_field("invalid_header", "If-Match", "must be an ETag this API returned, such as \"3\""))
+        .ok_or_else(|| {
+            AppError::bad_request_field(
+                "invalid_header",
+                "If-Match",
+                "must be an ETag this API returned, such as \"3\"",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -120,12 +143,21 @@ mod tests {
 
     #[test]
     fn windows_validate_their_parameters() {
-        assert_eq!(PageWindow::parse(None, None).expect("defaults"), PageWindow { after: 0, limit: 50 });
+        assert_eq!(
+            PageWindow::parse(None, None).expect("defaults"),
+            PageWindow {
+                after: 0,
+                limit: 50
+            }
+        );
         assert!(PageWindow::parse(Some(0), None).is_err());
         assert!(PageWindow::parse(Some(201), None).is_err());
         assert!(PageWindow::parse(None, Some("abc")).is_err());
         assert!(PageWindow::parse(None, Some("-1")).is_err());
-        assert_eq!(PageWindow::parse(Some(2), Some("7")).expect("valid").after, 7);
+        assert_eq!(
+            PageWindow::parse(Some(2), Some("7")).expect("valid").after,
+            7
+        );
     }
 
     #[derive(Debug, Serialize, ToSchema)]

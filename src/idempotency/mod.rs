@@ -13,7 +13,7 @@ use crate::auth::Actor;
 use crate::clock;
 use crate::db::schema::idempotency_keys;
 use crate::db::{DbConnection, Tx};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, IDEMPOTENCY_RACE};
 use crate::http::extract::{IdempotencyKey, JsonBody};
 use crate::http::responses::{created_resource, Resource};
 use crate::http::AppState;
@@ -70,13 +70,18 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let (key, fingerprint, work, token_id) = (key.clone(), fingerprint.clone(), work.clone(), actor.token_id);
+        let (key, fingerprint, work, token_id) = (
+            key.clone(),
+            fingerprint.clone(),
+            work.clone(),
+            actor.token_id,
+        );
         let outcome = state
             .db
             .write(move |tx| run_once(tx, token_id, &key, &fingerprint, work))
             .await;
         match outcome {
-            Err(error) if error.code() == "duplicate" && attempt == 1 => continue,
+            Err(error) if error.code() == IDEMPOTENCY_RACE && attempt == 1 => continue,
             Err(error) => return Err(error),
             Ok(Outcome::Fresh(created)) => return Ok(created_resource(&created)),
             Ok(Outcome::Replayed { status, stored }) => {
@@ -91,7 +96,13 @@ where
     }
 }
 
-fn run_once<T, F>(tx: &mut Tx<'_>, token_id: i64, key: &str, fingerprint: &str, work: F) -> AppResult<Outcome<T>>
+fn run_once<T, F>(
+    tx: &mut Tx<'_>,
+    token_id: i64,
+    key: &str,
+    fingerprint: &str,
+    work: F,
+) -> AppResult<Outcome<T>>
 where
     T: Serialize + Resource,
     F: FnOnce(&mut Tx<'_>) -> AppResult<T>,
@@ -103,7 +114,8 @@ where
                 "was already used for a different request; use a new key for a new request",
             ));
         }
-        let response: StoredResponse = serde_json::from_str(&stored.response_body).map_err(AppError::internal)?;
+        let response: StoredResponse =
+            serde_json::from_str(&stored.response_body).map_err(AppError::internal)?;
         return Ok(Outcome::Replayed {
             status: u16::try_from(stored.status_code).unwrap_or(201),
             stored: response,
@@ -121,7 +133,8 @@ where
             idempotency_keys::idempotency_key.eq(key),
             idempotency_keys::request_fingerprint.eq(fingerprint),
             idempotency_keys::status_code.eq(201),
-            idempotency_keys::response_body.eq(serde_json::to_string(&stored).map_err(AppError::internal)?),
+            idempotency_keys::response_body
+                .eq(serde_json::to_string(&stored).map_err(AppError::internal)?),
             idempotency_keys::created_at.eq(clock::now()),
         ))
         .execute(&mut **tx)?;

@@ -52,7 +52,11 @@ fn integer_weights(weights: &[Decimal]) -> Result<Vec<i128>, MoneyError> {
     if weights.is_empty() || weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
         return Err(MoneyError::InvalidWeights);
     }
-    let scale = weights.iter().map(|w| w.normalize().scale()).max().unwrap_or(0);
+    let scale = weights
+        .iter()
+        .map(|w| w.normalize().scale())
+        .max()
+        .unwrap_or(0);
     weights
         .iter()
         .map(|w| {
@@ -92,11 +96,15 @@ mod tests {
 
     #[test]
     fn follows_weights_and_largest_remainders() {
-        let weights: Vec<Decimal> = ["0.5", "0.3", "0.2"].iter().map(|w| parse_decimal(w).expect("w")).collect();
+        let weights: Vec<Decimal> = ["0.5", "0.3", "0.2"]
+            .iter()
+            .map(|w| parse_decimal(w).expect("w"))
+            .collect();
         let parts = allocate(money("0.05", "EUR"), &weights).expect("valid");
         // exact shares 2.5, 1.5, 1.0 cents: floors 2, 1, 1; one cent left, the tie goes to the first.
         assert_eq!(texts(&parts), ["0.03", "0.01", "0.01"]);
-        let zero_weight = allocate(money("9.99", "EUR"), &[Decimal::ONE, Decimal::ZERO]).expect("valid");
+        let zero_weight =
+            allocate(money("9.99", "EUR"), &[Decimal::ONE, Decimal::ZERO]).expect("valid");
         assert_eq!(texts(&zero_weight), ["9.99", "0.00"]);
     }
 
@@ -104,8 +112,14 @@ mod tests {
     fn refuses_meaningless_weights() {
         let total = money("1.00", "EUR");
         assert_eq!(allocate(total, &[]), Err(MoneyError::InvalidWeights));
-        assert_eq!(allocate(total, &[Decimal::ZERO]), Err(MoneyError::InvalidWeights));
-        assert_eq!(allocate(total, &[Decimal::ONE, Decimal::NEGATIVE_ONE]), Err(MoneyError::InvalidWeights));
+        assert_eq!(
+            allocate(total, &[Decimal::ZERO]),
+            Err(MoneyError::InvalidWeights)
+        );
+        assert_eq!(
+            allocate(total, &[Decimal::ONE, Decimal::NEGATIVE_ONE]),
+            Err(MoneyError::InvalidWeights)
+        );
         assert_eq!(split_evenly(total, 0), Err(MoneyError::InvalidWeights));
     }
 

@@ -54,8 +54,19 @@ mod tests {
 
     #[test]
     fn minor_units_follow_iso_4217() {
-        for (code, places) in [("EUR", 2), ("USD", 2), ("JPY", 0), ("KWD", 3), ("CLF", 4), ("GBP", 2)] {
-            assert_eq!(Currency::parse(code).expect(code).minor_units(), places, "{code}");
+        for (code, places) in [
+            ("EUR", 2),
+            ("USD", 2),
+            ("JPY", 0),
+            ("KWD", 3),
+            ("CLF", 4),
+            ("GBP", 2),
+        ] {
+            assert_eq!(
+                Currency::parse(code).expect(code).minor_units(),
+                places,
+                "{code}"
+            );
         }
     }
 

@@ -26,7 +26,9 @@ impl<'de> Deserialize<'de> for JsonDecimal {
                 )))
             }
         };
-        super::parse_decimal(&text).map(JsonDecimal).map_err(D::Error::custom)
+        super::parse_decimal(&text)
+            .map(JsonDecimal)
+            .map_err(D::Error::custom)
     }
 }
 
@@ -62,13 +64,18 @@ mod tests {
     use super::*;
 
     fn read(json: &str) -> Result<Decimal, String> {
-        serde_json::from_str::<JsonDecimal>(json).map(|d| d.0).map_err(|e| e.to_string())
+        serde_json::from_str::<JsonDecimal>(json)
+            .map(|d| d.0)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn numbers_are_read_exactly_never_through_f64() {
         // 0.1 + 0.2 style traps and more digits than f64 holds
-        assert_eq!(read("12345678901234.5678").expect("exact").to_string(), "12345678901234.5678");
+        assert_eq!(
+            read("12345678901234.5678").expect("exact").to_string(),
+            "12345678901234.5678"
+        );
         assert_eq!(read("19.99").expect("exact").to_string(), "19.99");
         assert_eq!(read("\"0.10\"").expect("exact").to_string(), "0.10");
     }

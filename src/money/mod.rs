@@ -37,7 +37,9 @@ pub const MAX_ABS_AMOUNT: Decimal = Decimal::from_parts(2_808_348_671, 232_830_6
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
     /// Not an ISO 4217 code with a minor unit.
-    #[error("`{0}` is not an ISO 4217 currency code with a minor unit (for example EUR, USD, JPY)")]
+    #[error(
+        "`{0}` is not an ISO 4217 currency code with a minor unit (for example EUR, USD, JPY)"
+    )]
     UnknownCurrency(String),
     /// More decimal places than the currency allows.
     #[error("{amount} has {places} decimal places; {currency} allows at most {allowed}")]
@@ -107,7 +109,11 @@ impl Money {
     }
 
     /// An unrounded value rounded to the currency's minor unit at a named rounding point.
-    pub fn round(value: Decimal, currency: Currency, point: RoundingPoint) -> Result<Self, MoneyError> {
+    pub fn round(
+        value: Decimal,
+        currency: Currency,
+        point: RoundingPoint,
+    ) -> Result<Self, MoneyError> {
         let rounded = point.policy().round(value, currency.minor_units());
         Self::new(rounded, currency)
     }
@@ -143,14 +149,20 @@ impl Money {
     /// `self + other`, refused across currencies or beyond range.
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let sum = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
+        let sum = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or(MoneyError::Overflow)?;
         Money::new(sum, self.currency)
     }
 
     /// `self - other`, refused across currencies or beyond range.
     pub fn checked_sub(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let difference = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
+        let difference = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(MoneyError::Overflow)?;
         Money::new(difference, self.currency)
     }
 
@@ -217,13 +229,22 @@ mod tests {
         assert_eq!(m.amount().to_string(), "12.50");
         assert_eq!(m.minor_units(), 1250);
         let jpy = Currency::parse("JPY").expect("JPY");
-        assert_eq!(Money::new(dec("1500.000"), jpy).expect("valid").amount().to_string(), "1500");
+        assert_eq!(
+            Money::new(dec("1500.000"), jpy)
+                .expect("valid")
+                .amount()
+                .to_string(),
+            "1500"
+        );
     }
 
     #[test]
     fn too_many_decimals_is_an_error_not_a_rounding() {
         let err = Money::new(dec("1.005"), usd()).unwrap_err();
-        assert_eq!(err.to_string(), "1.005 has 3 decimal places; USD allows at most 2");
+        assert_eq!(
+            err.to_string(),
+            "1.005 has 3 decimal places; USD allows at most 2"
+        );
         let kwd = Currency::parse("KWD").expect("KWD");
         assert!(Money::new(dec("1.005"), kwd).is_ok());
     }
@@ -234,14 +255,23 @@ mod tests {
         let b = Money::new(dec("10.25"), usd()).expect("valid");
         assert!(a.checked_add(&b).expect("same currency").is_zero());
         assert_eq!(Money::zero(usd()).amount().to_string(), "0.00");
-        assert_eq!(a.checked_sub(&b).expect("valid").amount().to_string(), "-20.50");
+        assert_eq!(
+            a.checked_sub(&b).expect("valid").amount().to_string(),
+            "-20.50"
+        );
     }
 
     #[test]
     fn out_of_range_and_mixed_currencies_are_refused() {
-        assert!(matches!(Money::new(dec("100000000000000"), usd()), Err(MoneyError::OutOfRange(_))));
+        assert!(matches!(
+            Money::new(dec("100000000000000"), usd()),
+            Err(MoneyError::OutOfRange(_))
+        ));
         let eur = Money::zero(Currency::parse("EUR").expect("EUR"));
-        assert!(matches!(Money::zero(usd()).checked_add(&eur), Err(MoneyError::CurrencyMismatch(..))));
+        assert!(matches!(
+            Money::zero(usd()).checked_add(&eur),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
     }
 
     #[test]
@@ -249,7 +279,9 @@ mod tests {
         for good in ["0", "-0.5", "1234.50", "007", "12345678901234.5678"] {
             assert!(parse_decimal(good).is_ok(), "{good}");
         }
-        for bad in ["", "-", ".5", "5.", "1e5", "+1", "1,234.50", " 1", "1.2.3", "NaN", "0x10"] {
+        for bad in [
+            "", "-", ".5", "5.", "1e5", "+1", "1,234.50", " 1", "1.2.3", "NaN", "0x10",
+        ] {
             assert!(parse_decimal(bad).is_err(), "{bad}");
         }
     }

@@ -68,8 +68,16 @@ mod tests {
         ];
         for (value, even, up) in cases {
             let places = if value == "0.5" { 0 } else { 2 };
-            assert_eq!(RoundingPolicy::HalfEven.round(d(value), places), d(even), "{value}");
-            assert_eq!(RoundingPolicy::HalfUp.round(d(value), places), d(up), "{value}");
+            assert_eq!(
+                RoundingPolicy::HalfEven.round(d(value), places),
+                d(even),
+                "{value}"
+            );
+            assert_eq!(
+                RoundingPolicy::HalfUp.round(d(value), places),
+                d(up),
+                "{value}"
+            );
         }
     }
 }

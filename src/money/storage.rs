@@ -71,7 +71,12 @@ mod tests {
 
     #[test]
     fn canonical_text_has_no_trailing_zeros() {
-        for (input, text) in [("0.1000", "0.1"), ("100", "100"), ("-0.00", "0"), ("1.2345678901", "1.2345678901")] {
+        for (input, text) in [
+            ("0.1000", "0.1"),
+            ("100", "100"),
+            ("-0.00", "0"),
+            ("1.2345678901", "1.2345678901"),
+        ] {
             assert_eq!(decimal_to_text(parse_decimal(input).expect("valid")), text);
         }
     }

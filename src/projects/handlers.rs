@@ -1,6 +1,8 @@
 //! `/api/v1/projects`: HTTP, DTOs and OpenAPI.
 
-use super::model::{normalize_code, Project, ProjectChanges, ProjectDraft, ProjectFields, ProjectStatus};
+use super::model::{
+    normalize_code, Project, ProjectChanges, ProjectDraft, ProjectFields, ProjectStatus,
+};
 use super::repo::ProjectFilter;
 use super::service;
 use crate::auth::{Action, Actor};
@@ -135,7 +137,11 @@ fn decimals(values: Option<Vec<JsonDecimal>>) -> Option<Vec<rust_decimal::Decima
 /// List projects, by id.
 #[utoipa::path(tag = "projects", params(ProjectQuery), responses((status = 200, description = "A page of projects", body = Page<Project>)))]
 #[get("/projects")]
-pub async fn list_projects(state: web::Data<AppState>, actor: Actor, query: Query<ProjectQuery>) -> AppResult<HttpResponse> {
+pub async fn list_projects(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: Query<ProjectQuery>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadProjects)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
@@ -143,10 +149,16 @@ pub async fn list_projects(state: web::Data<AppState>, actor: Actor, query: Quer
         status: query.status,
         currency: query.currency.map(|c| c.trim().to_uppercase()),
         code: query.code.map(|c| normalize_code(&c).unwrap_or(c)),
-        name_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_string()),
+        name_contains: query
+            .q
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.trim().to_string()),
         include_archived: query.include_archived.unwrap_or(false),
     };
-    let page = state.db.read(move |conn| service::list(conn, &filter, window)).await?;
+    let page = state
+        .db
+        .read(move |conn| service::list(conn, &filter, window))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -181,13 +193,20 @@ pub async fn create_project(
         alert_thresholds: decimals(input.alert_thresholds),
     })?;
     let by = actor.clone();
-    idempotency::create(&state, &actor, key, &req, &body, move |tx| service::create(tx, &by, draft)).await
+    idempotency::create(&state, &actor, key, &req, &body, move |tx| {
+        service::create(tx, &by, draft)
+    })
+    .await
 }
 
 /// Read one project.
 #[utoipa::path(tag = "projects", params(("id" = i64, Path, description = "Project id")), responses((status = 200, description = "The project", body = Project)))]
 #[get("/projects/{id}")]
-pub async fn get_project(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn get_project(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadProjects)?;
     let id = id.into_inner();
     let project = state.db.read(move |conn| service::get(conn, id)).await?;
@@ -236,18 +255,37 @@ pub async fn update_project(
 /// Archive a project (hidden from lists, kept for history).
 #[utoipa::path(tag = "projects", params(("id" = i64, Path, description = "Project id")), request_body = VersionOnly, responses((status = 200, description = "The archived project", body = Project)))]
 #[post("/projects/{id}/archive")]
-pub async fn archive_project(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, req: HttpRequest, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn archive_project(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     set_archived(state, actor, id.into_inner(), req, body, true).await
 }
 
 /// Restore an archived project.
 #[utoipa::path(tag = "projects", params(("id" = i64, Path, description = "Project id")), request_body = VersionOnly, responses((status = 200, description = "The restored project", body = Project)))]
 #[post("/projects/{id}/restore")]
-pub async fn restore_project(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, req: HttpRequest, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn restore_project(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     set_archived(state, actor, id.into_inner(), req, body, false).await
 }
 
-async fn set_archived(state: web::Data<AppState>, actor: Actor, id: i64, req: HttpRequest, body: JsonBody, archive: bool) -> AppResult<HttpResponse> {
+async fn set_archived(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: i64,
+    req: HttpRequest,
+    body: JsonBody,
+    archive: bool,
+) -> AppResult<HttpResponse> {
     actor.require(Action::WriteProjects)?;
     let input: VersionOnly = body.parse()?;
     let version = expected_version(input.version, &req)?;

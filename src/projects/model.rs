@@ -33,9 +33,14 @@ impl ProjectStatus {
 
     /// Parses a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        [ProjectStatus::Planned, ProjectStatus::Active, ProjectStatus::OnHold, ProjectStatus::Completed]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            ProjectStatus::Planned,
+            ProjectStatus::Active,
+            ProjectStatus::OnHold,
+            ProjectStatus::Completed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 }
 
@@ -148,12 +153,24 @@ impl ProjectDraft {
         let name = v.check("name", required_text(&fields.name, 200));
         let currency = v.check("currency", Currency::parse(fields.currency.trim()));
         let pm_name = v.check("pm_name", optional_text(fields.pm_name.as_deref(), 200));
-        let pm_email = v.check("pm_email", fields.pm_email.as_deref().map(email).transpose());
-        let finance_owner_name = v.check("finance_owner_name", optional_text(fields.finance_owner_name.as_deref(), 200));
-        let finance_owner_email = v.check("finance_owner_email", fields.finance_owner_email.as_deref().map(email).transpose());
+        let pm_email = v.check(
+            "pm_email",
+            fields.pm_email.as_deref().map(email).transpose(),
+        );
+        let finance_owner_name = v.check(
+            "finance_owner_name",
+            optional_text(fields.finance_owner_name.as_deref(), 200),
+        );
+        let finance_owner_email = v.check(
+            "finance_owner_email",
+            fields.finance_owner_email.as_deref().map(email).transpose(),
+        );
         if let (Some(start), Some(end)) = (fields.start_date, fields.end_date) {
             if end < start {
-                v.fail("end_date", format!("{end} is before the start date {start}"));
+                v.fail(
+                    "end_date",
+                    format!("{end} is before the start date {start}"),
+                );
             }
         }
         let thresholds = fields.alert_thresholds.unwrap_or_else(default_thresholds);
@@ -184,8 +201,12 @@ impl ProjectDraft {
             status: Some(changes.status.unwrap_or(project.status)),
             pm_name: changes.pm_name.unwrap_or_else(|| project.pm_name.clone()),
             pm_email: changes.pm_email.unwrap_or_else(|| project.pm_email.clone()),
-            finance_owner_name: changes.finance_owner_name.unwrap_or_else(|| project.finance_owner_name.clone()),
-            finance_owner_email: changes.finance_owner_email.unwrap_or_else(|| project.finance_owner_email.clone()),
+            finance_owner_name: changes
+                .finance_owner_name
+                .unwrap_or_else(|| project.finance_owner_name.clone()),
+            finance_owner_email: changes
+                .finance_owner_email
+                .unwrap_or_else(|| project.finance_owner_email.clone()),
             start_date: changes.start_date.unwrap_or(project.start_date),
             end_date: changes.end_date.unwrap_or(project.end_date),
             alert_thresholds: Some(changes.alert_thresholds.unwrap_or(current_thresholds)),
@@ -198,11 +219,15 @@ pub fn normalize_code(raw: &str) -> Result<String, String> {
     let code = raw.trim().to_uppercase();
     let valid = !code.is_empty()
         && code.len() <= 32
-        && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if valid {
         Ok(code)
     } else {
-        Err(format!("`{raw}` is not a project code: 1 to 32 letters, digits, `-`, `_` or `.`"))
+        Err(format!(
+            "`{raw}` is not a project code: 1 to 32 letters, digits, `-`, `_` or `.`"
+        ))
     }
 }
 
@@ -212,8 +237,13 @@ pub fn check_thresholds(thresholds: &[Decimal]) -> Result<(), String> {
         return Err("at most 10 thresholds".to_string());
     }
     let thousand = Decimal::from(1000);
-    if let Some(bad) = thresholds.iter().find(|t| **t <= Decimal::ZERO || **t > thousand) {
-        return Err(format!("{bad} is not a percentage above 0 and at most 1000"));
+    if let Some(bad) = thresholds
+        .iter()
+        .find(|t| **t <= Decimal::ZERO || **t > thousand)
+    {
+        return Err(format!(
+            "{bad} is not a percentage above 0 and at most 1000"
+        ));
     }
     if thresholds.windows(2).any(|w| w[0] >= w[1]) {
         return Err("thresholds must be strictly ascending, such as 80, 90, 100".to_string());
@@ -265,8 +295,14 @@ mod tests {
 
     #[test]
     fn months_cover_both_ends() {
-        assert_eq!(months_between(date("2026-11-30"), date("2027-02-01")), ["2026-11", "2026-12", "2027-01", "2027-02"]);
-        assert_eq!(months_between(date("2026-05-01"), date("2026-05-31")), ["2026-05"]);
+        assert_eq!(
+            months_between(date("2026-11-30"), date("2027-02-01")),
+            ["2026-11", "2026-12", "2027-01", "2027-02"]
+        );
+        assert_eq!(
+            months_between(date("2026-05-01"), date("2026-05-31")),
+            ["2026-05"]
+        );
     }
 
     #[test]
@@ -290,7 +326,11 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        let fields: Vec<&str> = error.field_errors().iter().map(|f| f.field.as_str()).collect();
+        let fields: Vec<&str> = error
+            .field_errors()
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
         assert_eq!(fields, ["code", "name", "currency", "end_date"]);
     }
 }

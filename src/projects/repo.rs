@@ -1,8 +1,8 @@
 use super::model::{thresholds_to_text, Project, ProjectDraft, ProjectStatus};
 use crate::db::schema::{budget_lines, projects};
+use crate::db::sql::{escape_like, lower};
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
-use crate::db::sql::{escape_like, lower};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -28,8 +28,9 @@ struct ProjectRow {
 
 impl ProjectRow {
     fn into_project(self) -> AppResult<Project> {
-        let status = ProjectStatus::parse(&self.status)
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("project {} has a corrupt status", self.id)))?;
+        let status = ProjectStatus::parse(&self.status).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("project {} has a corrupt status", self.id))
+        })?;
         Ok(Project {
             id: self.id,
             code: self.code,
@@ -57,7 +58,11 @@ impl ProjectRow {
 }
 
 /// Inserts a project; returns its id.
-pub fn insert(conn: &mut DbConnection, draft: &ProjectDraft, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn insert(
+    conn: &mut DbConnection,
+    draft: &ProjectDraft,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(projects::table)
         .values((
             projects::code.eq(&draft.code),
@@ -80,42 +85,65 @@ pub fn insert(conn: &mut DbConnection, draft: &ProjectDraft, now: NaiveDateTime)
 }
 
 /// Writes `draft` over project `id` if it is still at `expected_version`.
-pub fn update(conn: &mut DbConnection, id: i64, expected_version: i64, draft: &ProjectDraft, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(projects::table.filter(projects::id.eq(id)).filter(projects::version.eq(expected_version)))
-        .set((
-            projects::code.eq(&draft.code),
-            projects::name.eq(&draft.name),
-            projects::currency.eq(draft.currency.code()),
-            projects::status.eq(draft.status.as_str()),
-            projects::pm_name.eq(&draft.pm_name),
-            projects::pm_email.eq(&draft.pm_email),
-            projects::finance_owner_name.eq(&draft.finance_owner_name),
-            projects::finance_owner_email.eq(&draft.finance_owner_email),
-            projects::start_date.eq(draft.start_date),
-            projects::end_date.eq(draft.end_date),
-            projects::alert_thresholds.eq(thresholds_to_text(&draft.alert_thresholds)),
-            projects::version.eq(expected_version + 1),
-            projects::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    draft: &ProjectDraft,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        projects::table
+            .filter(projects::id.eq(id))
+            .filter(projects::version.eq(expected_version)),
+    )
+    .set((
+        projects::code.eq(&draft.code),
+        projects::name.eq(&draft.name),
+        projects::currency.eq(draft.currency.code()),
+        projects::status.eq(draft.status.as_str()),
+        projects::pm_name.eq(&draft.pm_name),
+        projects::pm_email.eq(&draft.pm_email),
+        projects::finance_owner_name.eq(&draft.finance_owner_name),
+        projects::finance_owner_email.eq(&draft.finance_owner_email),
+        projects::start_date.eq(draft.start_date),
+        projects::end_date.eq(draft.end_date),
+        projects::alert_thresholds.eq(thresholds_to_text(&draft.alert_thresholds)),
+        projects::version.eq(expected_version + 1),
+        projects::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// Sets or clears the archive mark if the project is at `expected_version`.
-pub fn set_archived(conn: &mut DbConnection, id: i64, expected_version: i64, archived_at: Option<NaiveDateTime>, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(projects::table.filter(projects::id.eq(id)).filter(projects::version.eq(expected_version)))
-        .set((
-            projects::archived_at.eq(archived_at),
-            projects::version.eq(expected_version + 1),
-            projects::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+pub fn set_archived(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    archived_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        projects::table
+            .filter(projects::id.eq(id))
+            .filter(projects::version.eq(expected_version)),
+    )
+    .set((
+        projects::archived_at.eq(archived_at),
+        projects::version.eq(expected_version + 1),
+        projects::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// The project with this id.
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Project>> {
-    let row: Option<ProjectRow> = projects::table.filter(projects::id.eq(id)).first(conn).optional()?;
+    let row: Option<ProjectRow> = projects::table
+        .filter(projects::id.eq(id))
+        .first(conn)
+        .optional()?;
     row.map(ProjectRow::into_project).transpose()
 }
 
@@ -130,7 +158,10 @@ pub fn id_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<i64
 
 /// Whether the project has any budget line.
 pub fn has_budget_lines(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(budget_lines::table.filter(budget_lines::project_id.eq(id)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        budget_lines::table.filter(budget_lines::project_id.eq(id)),
+    ))
+    .get_result(conn)
 }
 
 /// Filters for listing projects.
@@ -144,7 +175,12 @@ pub struct ProjectFilter {
 }
 
 /// Projects with an id above `after`, by id, at most `limit`.
-pub fn list(conn: &mut DbConnection, filter: &ProjectFilter, after: i64, limit: i64) -> AppResult<Vec<Project>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ProjectFilter,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<Project>> {
     let mut query = projects::table.into_boxed::<MultiBackend>();
     if let Some(status) = filter.status {
         query = query.filter(projects::status.eq(status.as_str()));

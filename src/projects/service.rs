@@ -14,12 +14,26 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, draft: ProjectDraft) -> AppResult<
     ensure_code_free(tx, &draft.code, None)?;
     let id = repo::insert(tx, &draft, clock::now())?;
     let project = get(tx, id)?;
-    audit::record(tx, &actor.name, "project.create", "project", id, None::<&()>, Some(&project))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "project.create",
+        "project",
+        id,
+        None::<&()>,
+        Some(&project),
+    )?;
     Ok(project)
 }
 
 /// Applies `changes` to project `id` if it is still at `expected_version`.
-pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, changes: ProjectChanges) -> AppResult<Project> {
+pub fn update(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    changes: ProjectChanges,
+) -> AppResult<Project> {
     let before = get_writable(tx, id)?;
     check_version(&before, expected_version)?;
     let draft = ProjectDraft::apply(&before, changes)?;
@@ -37,17 +51,41 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, ch
         return Err(stale(tx, id, expected_version));
     }
     let after = get(tx, id)?;
-    audit::record(tx, &actor.name, "project.update", "project", id, Some(&before), Some(&after))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "project.update",
+        "project",
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(after)
 }
 
 /// Archives (`archive = true`) or restores a project at `expected_version`.
-pub fn set_archived(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, archive: bool) -> AppResult<Project> {
+pub fn set_archived(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    archive: bool,
+) -> AppResult<Project> {
     let before = get(tx, id)?;
     check_version(&before, expected_version)?;
     match (archive, before.archived_at.is_some()) {
-        (true, true) => return Err(AppError::conflict("archived", format!("project {id} is already archived"))),
-        (false, false) => return Err(AppError::conflict("not_archived", format!("project {id} is not archived"))),
+        (true, true) => {
+            return Err(AppError::conflict(
+                "archived",
+                format!("project {id} is already archived"),
+            ))
+        }
+        (false, false) => {
+            return Err(AppError::conflict(
+                "not_archived",
+                format!("project {id} is not archived"),
+            ))
+        }
         _ => {}
     }
     let now = clock::now();
@@ -55,8 +93,20 @@ pub fn set_archived(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i
         return Err(stale(tx, id, expected_version));
     }
     let after = get(tx, id)?;
-    let action = if archive { "project.archive" } else { "project.restore" };
-    audit::record(tx, &actor.name, action, "project", id, Some(&before), Some(&after))?;
+    let action = if archive {
+        "project.archive"
+    } else {
+        "project.restore"
+    };
+    audit::record(
+        tx,
+        &actor.name,
+        action,
+        "project",
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(after)
 }
 
@@ -78,7 +128,11 @@ pub fn get_writable(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
 }
 
 /// A page of projects.
-pub fn list(conn: &mut DbConnection, filter: &ProjectFilter, window: PageWindow) -> AppResult<Page<Project>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ProjectFilter,
+    window: PageWindow,
+) -> AppResult<Page<Project>> {
     let rows = repo::list(conn, filter, window.after, window.fetch())?;
     Ok(window.page(rows, |p| p.id, |p| p))
 }
@@ -87,7 +141,12 @@ fn check_version(project: &Project, expected: i64) -> AppResult<()> {
     if project.version == expected {
         Ok(())
     } else {
-        Err(AppError::version_conflict("project", project.id, expected, project.version))
+        Err(AppError::version_conflict(
+            "project",
+            project.id,
+            expected,
+            project.version,
+        ))
     }
 }
 

@@ -104,18 +104,30 @@ pub struct VendorQuery {
 /// List vendors, by id.
 #[utoipa::path(tag = "vendors", params(VendorQuery), responses((status = 200, description = "A page of vendors", body = Page<Vendor>)))]
 #[get("/vendors")]
-pub async fn list_vendors(state: web::Data<AppState>, actor: Actor, query: Query<VendorQuery>) -> AppResult<HttpResponse> {
+pub async fn list_vendors(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: Query<VendorQuery>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadVendors)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
     let filter = VendorFilter {
         status: query.status,
         tag: query.tag.map(|t| t.trim().to_lowercase()),
-        name_contains: query.q.filter(|q| !q.trim().is_empty()).map(|q| q.trim().to_string()),
-        tax_id: query.tax_id.map(|t| super::model::normalize_tax_id(&t).unwrap_or(t)),
+        name_contains: query
+            .q
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.trim().to_string()),
+        tax_id: query
+            .tax_id
+            .map(|t| super::model::normalize_tax_id(&t).unwrap_or(t)),
         include_archived: query.include_archived.unwrap_or(false),
     };
-    let page = state.db.read(move |conn| service::list(conn, &filter, window)).await?;
+    let page = state
+        .db
+        .read(move |conn| service::list(conn, &filter, window))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -145,13 +157,20 @@ pub async fn create_vendor(
         input.notes.as_deref(),
     )?;
     let by = actor.clone();
-    idempotency::create(&state, &actor, key, &req, &body, move |tx| service::create(tx, &by, draft)).await
+    idempotency::create(&state, &actor, key, &req, &body, move |tx| {
+        service::create(tx, &by, draft)
+    })
+    .await
 }
 
 /// Read one vendor.
 #[utoipa::path(tag = "vendors", params(("id" = i64, Path, description = "Vendor id")), responses((status = 200, description = "The vendor", body = Vendor)))]
 #[get("/vendors/{id}")]
-pub async fn get_vendor(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn get_vendor(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     actor.require(Action::ReadVendors)?;
     let id = id.into_inner();
     let vendor = state.db.read(move |conn| service::get(conn, id)).await?;
@@ -195,18 +214,37 @@ pub async fn update_vendor(
 /// Archive a vendor (hidden from lists, kept for history).
 #[utoipa::path(tag = "vendors", params(("id" = i64, Path, description = "Vendor id")), request_body = VersionOnly, responses((status = 200, description = "The archived vendor", body = Vendor)))]
 #[post("/vendors/{id}/archive")]
-pub async fn archive_vendor(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, req: HttpRequest, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn archive_vendor(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     set_archived(state, actor, id.into_inner(), req, body, true).await
 }
 
 /// Restore an archived vendor.
 #[utoipa::path(tag = "vendors", params(("id" = i64, Path, description = "Vendor id")), request_body = VersionOnly, responses((status = 200, description = "The restored vendor", body = Vendor)))]
 #[post("/vendors/{id}/restore")]
-pub async fn restore_vendor(state: web::Data<AppState>, actor: Actor, id: web::Path<i64>, req: HttpRequest, body: JsonBody) -> AppResult<HttpResponse> {
+pub async fn restore_vendor(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
     set_archived(state, actor, id.into_inner(), req, body, false).await
 }
 
-async fn set_archived(state: web::Data<AppState>, actor: Actor, id: i64, req: HttpRequest, body: JsonBody, archive: bool) -> AppResult<HttpResponse> {
+async fn set_archived(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: i64,
+    req: HttpRequest,
+    body: JsonBody,
+    archive: bool,
+) -> AppResult<HttpResponse> {
     actor.require(Action::WriteVendors)?;
     let input: VersionOnly = body.parse()?;
     let version = expected_version(input.version, &req)?;

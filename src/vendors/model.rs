@@ -1,5 +1,5 @@
-use crate::validate::{email, optional_text, required_text, Validator};
 use crate::error::AppError;
+use crate::validate::{email, optional_text, required_text, Validator};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -172,7 +172,10 @@ pub fn normalize_tax_id(raw: &str) -> Result<String, String> {
         .filter(|c| !matches!(c, ' ' | '.' | '-' | '/' | '\t'))
         .flat_map(char::to_uppercase)
         .collect();
-    if normalized.len() < 2 || normalized.len() > 32 || !normalized.chars().all(|c| c.is_ascii_alphanumeric()) {
+    if normalized.len() < 2
+        || normalized.len() > 32
+        || !normalized.chars().all(|c| c.is_ascii_alphanumeric())
+    {
         return Err(format!(
             "`{raw}` is not a tax id: after removing spaces, dots, dashes and slashes, 2 to 32 letters and digits must remain"
         ));
@@ -185,11 +188,15 @@ pub fn normalize_tag(raw: &str) -> Result<String, String> {
     let tag = raw.trim().to_lowercase();
     let valid = !tag.is_empty()
         && tag.chars().count() <= 40
-        && tag.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '));
+        && tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '));
     if valid {
         Ok(tag)
     } else {
-        Err(format!("`{raw}` is not a tag: 1 to 40 letters, digits, spaces, `-` or `_`"))
+        Err(format!(
+            "`{raw}` is not a tag: 1 to 40 letters, digits, spaces, `-` or `_`"
+        ))
     }
 }
 
@@ -199,24 +206,48 @@ mod tests {
 
     #[test]
     fn tax_ids_normalise_so_duplicates_are_found() {
-        assert_eq!(normalize_tax_id("de 123.456-789").as_deref(), Ok("DE123456789"));
-        assert_eq!(normalize_tax_id("DE123456789"), normalize_tax_id(" de-123 456 789 "));
+        assert_eq!(
+            normalize_tax_id("de 123.456-789").as_deref(),
+            Ok("DE123456789")
+        );
+        assert_eq!(
+            normalize_tax_id("DE123456789"),
+            normalize_tax_id(" de-123 456 789 ")
+        );
         assert!(normalize_tax_id("x").is_err());
         assert!(normalize_tax_id("DE12#45").is_err());
     }
 
     #[test]
     fn every_bad_field_is_reported() {
-        let error = VendorDraft::parse("", Some("?"), &["nope".into()], VendorStatus::Active, &["!!".into()], None)
-            .unwrap_err();
-        let fields: Vec<&str> = error.field_errors().iter().map(|f| f.field.as_str()).collect();
+        let error = VendorDraft::parse(
+            "",
+            Some("?"),
+            &["nope".into()],
+            VendorStatus::Active,
+            &["!!".into()],
+            None,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = error
+            .field_errors()
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
         assert_eq!(fields, ["name", "tax_id", "emails[0]", "tags[0]"]);
     }
 
     #[test]
     fn changes_apply_and_clear() {
-        let draft = VendorDraft::parse("Acme", Some("GB1"), &[], VendorStatus::Active, &["Racks".into(), "racks".into()], Some("n"))
-            .expect("valid");
+        let draft = VendorDraft::parse(
+            "Acme",
+            Some("GB1"),
+            &[],
+            VendorStatus::Active,
+            &["Racks".into(), "racks".into()],
+            Some("n"),
+        )
+        .expect("valid");
         assert_eq!(draft.tags, ["racks"]);
         let changed = draft
             .apply(VendorChanges {

@@ -7,7 +7,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-
 #[derive(Debug, Clone, Queryable)]
 struct VendorRow {
     id: i64,
@@ -24,8 +23,11 @@ struct VendorRow {
 
 impl VendorRow {
     fn into_vendor(self, tags: Vec<String>) -> AppResult<Vendor> {
-        let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("vendor {} has a corrupt {what}", self.id));
-        let emails: Vec<String> = serde_json::from_str(&self.emails).map_err(|_| corrupt("emails list"))?;
+        let corrupt = |what: &str| {
+            AppError::internal(anyhow::anyhow!("vendor {} has a corrupt {what}", self.id))
+        };
+        let emails: Vec<String> =
+            serde_json::from_str(&self.emails).map_err(|_| corrupt("emails list"))?;
         let status = VendorStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?;
         Ok(Vendor {
             id: self.id,
@@ -67,18 +69,28 @@ pub fn insert(conn: &mut DbConnection, draft: &VendorDraft, now: NaiveDateTime) 
 }
 
 /// Writes `draft` over vendor `id` if it is still at `expected_version`; false if it moved on.
-pub fn update(conn: &mut DbConnection, id: i64, expected_version: i64, draft: &VendorDraft, now: NaiveDateTime) -> AppResult<bool> {
-    let changed = diesel::update(vendors::table.filter(vendors::id.eq(id)).filter(vendors::version.eq(expected_version)))
-        .set((
-            vendors::name.eq(&draft.name),
-            vendors::tax_id.eq(&draft.tax_id),
-            vendors::emails.eq(emails_text(draft)?),
-            vendors::status.eq(draft.status.as_str()),
-            vendors::notes.eq(&draft.notes),
-            vendors::version.eq(expected_version + 1),
-            vendors::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    draft: &VendorDraft,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let changed = diesel::update(
+        vendors::table
+            .filter(vendors::id.eq(id))
+            .filter(vendors::version.eq(expected_version)),
+    )
+    .set((
+        vendors::name.eq(&draft.name),
+        vendors::tax_id.eq(&draft.tax_id),
+        vendors::emails.eq(emails_text(draft)?),
+        vendors::status.eq(draft.status.as_str()),
+        vendors::notes.eq(&draft.notes),
+        vendors::version.eq(expected_version + 1),
+        vendors::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     if changed == 0 {
         return Ok(false);
     }
@@ -87,15 +99,25 @@ pub fn update(conn: &mut DbConnection, id: i64, expected_version: i64, draft: &V
 }
 
 /// Sets or clears the archive mark if the vendor is at `expected_version`.
-pub fn set_archived(conn: &mut DbConnection, id: i64, expected_version: i64, archived_at: Option<NaiveDateTime>, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(vendors::table.filter(vendors::id.eq(id)).filter(vendors::version.eq(expected_version)))
-        .set((
-            vendors::archived_at.eq(archived_at),
-            vendors::version.eq(expected_version + 1),
-            vendors::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+pub fn set_archived(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    archived_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        vendors::table
+            .filter(vendors::id.eq(id))
+            .filter(vendors::version.eq(expected_version)),
+    )
+    .set((
+        vendors::archived_at.eq(archived_at),
+        vendors::version.eq(expected_version + 1),
+        vendors::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 fn replace_tags(conn: &mut DbConnection, id: i64, tags: &[String]) -> QueryResult<()> {
@@ -112,7 +134,10 @@ fn replace_tags(conn: &mut DbConnection, id: i64, tags: &[String]) -> QueryResul
 
 /// The vendor with this id.
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Vendor>> {
-    let row: Option<VendorRow> = vendors::table.filter(vendors::id.eq(id)).first(conn).optional()?;
+    let row: Option<VendorRow> = vendors::table
+        .filter(vendors::id.eq(id))
+        .first(conn)
+        .optional()?;
     match row {
         None => Ok(None),
         Some(row) => {
@@ -143,7 +168,12 @@ pub struct VendorFilter {
 }
 
 /// Vendors with an id above `after`, by id, at most `limit`.
-pub fn list(conn: &mut DbConnection, filter: &VendorFilter, after: i64, limit: i64) -> AppResult<Vec<Vendor>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &VendorFilter,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<Vendor>> {
     let mut query = vendors::table.into_boxed::<MultiBackend>();
     if let Some(status) = filter.status {
         query = query.filter(vendors::status.eq(status.as_str()));

@@ -14,12 +14,26 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, draft: VendorDraft) -> AppResult<V
     ensure_tax_id_free(tx, draft.tax_id.as_deref(), None)?;
     let id = repo::insert(tx, &draft, clock::now())?;
     let vendor = get(tx, id)?;
-    audit::record(tx, &actor.name, "vendor.create", "vendor", id, None::<&()>, Some(&vendor))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "vendor.create",
+        "vendor",
+        id,
+        None::<&()>,
+        Some(&vendor),
+    )?;
     Ok(vendor)
 }
 
 /// Applies `changes` to vendor `id` if it is still at `expected_version`.
-pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, changes: VendorChanges) -> AppResult<Vendor> {
+pub fn update(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    changes: VendorChanges,
+) -> AppResult<Vendor> {
     let before = get(tx, id)?;
     if before.archived_at.is_some() {
         return Err(AppError::conflict(
@@ -34,17 +48,41 @@ pub fn update(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, ch
         return Err(stale(tx, id, expected_version));
     }
     let after = get(tx, id)?;
-    audit::record(tx, &actor.name, "vendor.update", "vendor", id, Some(&before), Some(&after))?;
+    audit::record(
+        tx,
+        &actor.name,
+        "vendor.update",
+        "vendor",
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(after)
 }
 
 /// Archives (`archive = true`) or restores a vendor at `expected_version`.
-pub fn set_archived(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i64, archive: bool) -> AppResult<Vendor> {
+pub fn set_archived(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    archive: bool,
+) -> AppResult<Vendor> {
     let before = get(tx, id)?;
     check_version(&before, expected_version)?;
     match (archive, before.archived_at.is_some()) {
-        (true, true) => return Err(AppError::conflict("archived", format!("vendor {id} is already archived"))),
-        (false, false) => return Err(AppError::conflict("not_archived", format!("vendor {id} is not archived"))),
+        (true, true) => {
+            return Err(AppError::conflict(
+                "archived",
+                format!("vendor {id} is already archived"),
+            ))
+        }
+        (false, false) => {
+            return Err(AppError::conflict(
+                "not_archived",
+                format!("vendor {id} is not archived"),
+            ))
+        }
         _ => {}
     }
     let now = clock::now();
@@ -52,8 +90,20 @@ pub fn set_archived(tx: &mut Tx<'_>, actor: &Actor, id: i64, expected_version: i
         return Err(stale(tx, id, expected_version));
     }
     let after = get(tx, id)?;
-    let action = if archive { "vendor.archive" } else { "vendor.restore" };
-    audit::record(tx, &actor.name, action, "vendor", id, Some(&before), Some(&after))?;
+    let action = if archive {
+        "vendor.archive"
+    } else {
+        "vendor.restore"
+    };
+    audit::record(
+        tx,
+        &actor.name,
+        action,
+        "vendor",
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(after)
 }
 
@@ -63,7 +113,11 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Vendor> {
 }
 
 /// A page of vendors.
-pub fn list(conn: &mut DbConnection, filter: &VendorFilter, window: PageWindow) -> AppResult<Page<Vendor>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &VendorFilter,
+    window: PageWindow,
+) -> AppResult<Page<Vendor>> {
     let rows = repo::list(conn, filter, window.after, window.fetch())?;
     Ok(window.page(rows, |v| v.id, |v| v))
 }
@@ -72,7 +126,12 @@ fn check_version(vendor: &Vendor, expected: i64) -> AppResult<()> {
     if vendor.version == expected {
         Ok(())
     } else {
-        Err(AppError::version_conflict("vendor", vendor.id, expected, vendor.version))
+        Err(AppError::version_conflict(
+            "vendor",
+            vendor.id,
+            expected,
+            vendor.version,
+        ))
     }
 }
 
@@ -84,7 +143,11 @@ fn stale(conn: &mut DbConnection, id: i64, expected: i64) -> AppError {
     }
 }
 
-fn ensure_tax_id_free(conn: &mut DbConnection, tax_id: Option<&str>, except: Option<i64>) -> AppResult<()> {
+fn ensure_tax_id_free(
+    conn: &mut DbConnection,
+    tax_id: Option<&str>,
+    except: Option<i64>,
+) -> AppResult<()> {
     let Some(tax_id) = tax_id else { return Ok(()) };
     match repo::id_by_tax_id(conn, tax_id)? {
         Some(holder) if Some(holder) != except => Err(AppError::conflict(

@@ -27,15 +27,50 @@ fn families() -> Vec<Family> {
     };
     vec![
         f("list vendors", Method::GET, "/api/v1/vendors", READERS),
-        f("create vendor", Method::POST, "/api/v1/vendors", &[Admin, Procurement]),
+        f(
+            "create vendor",
+            Method::POST,
+            "/api/v1/vendors",
+            &[Admin, Procurement],
+        ),
         f("list projects", Method::GET, "/api/v1/projects", READERS),
-        f("create project", Method::POST, "/api/v1/projects", &[Admin, Pm]),
-        f("list budget lines", Method::GET, "/api/v1/budget-lines", READERS),
-        f("create budget line", Method::POST, "/api/v1/budget-lines", &[Admin, Finance]),
+        f(
+            "create project",
+            Method::POST,
+            "/api/v1/projects",
+            &[Admin, Pm],
+        ),
+        f(
+            "list budget lines",
+            Method::GET,
+            "/api/v1/budget-lines",
+            READERS,
+        ),
+        f(
+            "create budget line",
+            Method::POST,
+            "/api/v1/budget-lines",
+            &[Admin, Finance],
+        ),
         f("list fx rates", Method::GET, "/api/v1/fx-rates", READERS),
-        f("create fx rate", Method::POST, "/api/v1/fx-rates", &[Admin, Finance]),
-        f("list audit", Method::GET, "/api/v1/audit", &[Admin, Finance]),
-        f("verify audit", Method::GET, "/api/v1/audit/verify", &[Admin, Finance]),
+        f(
+            "create fx rate",
+            Method::POST,
+            "/api/v1/fx-rates",
+            &[Admin, Finance],
+        ),
+        f(
+            "list audit",
+            Method::GET,
+            "/api/v1/audit",
+            &[Admin, Finance],
+        ),
+        f(
+            "verify audit",
+            Method::GET,
+            "/api/v1/audit/verify",
+            &[Admin, Finance],
+        ),
         f("metrics", Method::GET, "/metrics", &[Admin, Viewer]),
     ]
 }
@@ -45,21 +80,26 @@ fn create_body(family: &str, role_index: usize, project_id: i64) -> Value {
     let n = role_index + 1;
     match family {
         "create vendor" => json!({"name": format!("Matrix vendor {n}")}),
-        "create project" => json!({"code": format!("MATRIX-{n}"), "name": "Matrix", "currency": "EUR"}),
+        "create project" => {
+            json!({"code": format!("MATRIX-{n}"), "name": "Matrix", "currency": "EUR"})
+        }
         "create budget line" => json!({
             "project_id": project_id,
             "category": "opex",
             "cost_center": format!("CC-{n}"),
             "amount": "1200.00"
         }),
-        "create fx rate" => json!({"from": "EUR", "to": "USD", "date": format!("2026-01-{n:02}"), "rate": "1.1"}),
+        "create fx rate" => {
+            json!({"from": "EUR", "to": "USD", "date": format!("2026-01-{n:02}"), "rate": "1.1"})
+        }
         other => panic!("no body for {other}"),
     }
 }
 
 async fn call(app: &TestApp, family: &Family, token: Option<&str>, body: Option<&Value>) -> Resp {
     let body = body.map(|b| ("application/json", serde_json::to_vec(b).expect("JSON")));
-    app.send(family.method.clone(), &family.path, token, body, &[]).await
+    app.send(family.method.clone(), &family.path, token, body, &[])
+        .await
 }
 
 async fn permission_matrix(app: TestApp) {
@@ -73,7 +113,8 @@ async fn permission_matrix(app: TestApp) {
     let mut failures = Vec::new();
     for family in families() {
         for (index, role) in Role::ALL.into_iter().enumerate() {
-            let body = (family.method == Method::POST).then(|| create_body(family.name, index, project_id));
+            let body = (family.method == Method::POST)
+                .then(|| create_body(family.name, index, project_id));
             let resp = call(&app, &family, Some(app.token(role)), body.as_ref()).await;
             let allowed = family.allowed.contains(&role);
             let ok = if allowed {
@@ -92,7 +133,11 @@ async fn permission_matrix(app: TestApp) {
             }
         }
     }
-    assert!(failures.is_empty(), "permission matrix mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "permission matrix mismatches:\n{}",
+        failures.join("\n")
+    );
     // the refused writes created nothing: exactly the two allowed vendor creates exist
     let vendors = app.list_all("/api/v1/vendors", Admin).await;
     assert_eq!(vendors.len(), 2, "{vendors:?}");
@@ -108,7 +153,10 @@ async fn missing_token_is_401(app: TestApp) {
             && resp.content_type().starts_with("application/problem+json")
             && resp.header("www-authenticate") == Some("Bearer");
         if !ok {
-            failures.push(format!("{} without a token: {} {} {:?}", family.name, resp.status, resp.text, resp.headers));
+            failures.push(format!(
+                "{} without a token: {} {} {:?}",
+                family.name, resp.status, resp.text, resp.headers
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -120,17 +168,38 @@ async fn bad_tokens_are_401(app: TestApp) {
     // the right public id with the wrong secret
     let (prefix, _) = admin.rsplit_once('_').expect("token shape");
     let wrong_secret = format!("{prefix}_{}", "f".repeat(64));
-    for token in ["garbage", "prc_123_456", well_formed_unknown.as_str(), wrong_secret.as_str()] {
-        let resp = app.send(Method::GET, "/api/v1/vendors", Some(token), None, &[]).await;
+    for token in [
+        "garbage",
+        "prc_123_456",
+        well_formed_unknown.as_str(),
+        wrong_secret.as_str(),
+    ] {
+        let resp = app
+            .send(Method::GET, "/api/v1/vendors", Some(token), None, &[])
+            .await;
         resp.expect_problem(401, "unauthorized");
     }
     for header in ["Basic dXNlcjpwYXNz", "Bearer", admin.as_str(), ""] {
-        let resp = app.send(Method::GET, "/api/v1/vendors", None, None, &[("Authorization", header)]).await;
+        let resp = app
+            .send(
+                Method::GET,
+                "/api/v1/vendors",
+                None,
+                None,
+                &[("Authorization", header)],
+            )
+            .await;
         resp.expect_problem(401, "unauthorized");
     }
     // the scheme is case-insensitive
     let resp = app
-        .send(Method::GET, "/api/v1/vendors", None, None, &[("Authorization", &format!("bearer {admin}"))])
+        .send(
+            Method::GET,
+            "/api/v1/vendors",
+            None,
+            None,
+            &[("Authorization", &format!("bearer {admin}"))],
+        )
         .await;
     resp.expect(200);
 }
@@ -138,21 +207,33 @@ async fn bad_tokens_are_401(app: TestApp) {
 async fn revoked_token_is_401(app: TestApp) {
     let db = app.db.clone();
     let issued = tokio::task::spawn_blocking(move || {
-        db.write_blocking(|tx| procura::auth::service::create_token(tx, "test-harness", "to-revoke", Procurement))
+        db.write_blocking(|tx| {
+            procura::auth::service::create_token(tx, "test-harness", "to-revoke", Procurement)
+        })
     })
     .await
     .expect("task")
     .expect("token created");
     let token = issued.secret.clone();
-    app.send(Method::GET, "/api/v1/vendors", Some(&token), None, &[]).await.expect(200);
-    let body = serde_json::to_vec(&json!({"name": "Before revocation"})).expect("JSON");
-    app.send(Method::POST, "/api/v1/vendors", Some(&token), Some(("application/json", body)), &[])
+    app.send(Method::GET, "/api/v1/vendors", Some(&token), None, &[])
         .await
-        .expect(201);
+        .expect(200);
+    let body = serde_json::to_vec(&json!({"name": "Before revocation"})).expect("JSON");
+    app.send(
+        Method::POST,
+        "/api/v1/vendors",
+        Some(&token),
+        Some(("application/json", body)),
+        &[],
+    )
+    .await
+    .expect(201);
 
     let db = app.db.clone();
     let revoked = tokio::task::spawn_blocking(move || {
-        db.write_blocking(|tx| procura::auth::service::revoke_token(tx, "test-harness", "to-revoke"))
+        db.write_blocking(|tx| {
+            procura::auth::service::revoke_token(tx, "test-harness", "to-revoke")
+        })
     })
     .await
     .expect("task")
@@ -163,16 +244,37 @@ async fn revoked_token_is_401(app: TestApp) {
         .send(Method::GET, "/api/v1/vendors", Some(&token), None, &[])
         .await
         .expect_problem(401, "unauthorized");
-    assert!(resp.body["detail"].as_str().unwrap_or("").contains("revoked"), "{}", resp.text);
+    assert!(
+        resp.body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("revoked"),
+        "{}",
+        resp.text
+    );
     let body = serde_json::to_vec(&json!({"name": "After revocation"})).expect("JSON");
-    app.send(Method::POST, "/api/v1/vendors", Some(&token), Some(("application/json", body)), &[])
-        .await
-        .expect_problem(401, "unauthorized");
+    app.send(
+        Method::POST,
+        "/api/v1/vendors",
+        Some(&token),
+        Some(("application/json", body)),
+        &[],
+    )
+    .await
+    .expect_problem(401, "unauthorized");
     // other tokens are unaffected
     app.get("/api/v1/vendors", Procurement).await.expect(200);
     // the revocation is audited
-    let audit = app.get("/api/v1/audit?action=token.revoke", Admin).await.expect(200);
-    assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(1), "{}", audit.text);
+    let audit = app
+        .get("/api/v1/audit?action=token.revoke", Admin)
+        .await
+        .expect(200);
+    assert_eq!(
+        audit.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        audit.text
+    );
 }
 
 async fn open_endpoints(app: TestApp) {
@@ -186,22 +288,55 @@ async fn open_endpoints(app: TestApp) {
     let live = app.get_anon("/health/live").await.expect(200);
     assert_eq!(live.body["status"], "ok");
     let openapi = app.get_anon("/openapi.json").await.expect(200);
-    assert!(openapi.body["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", openapi.text.chars().take(200).collect::<String>());
+    assert!(
+        openapi.body["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        openapi.text.chars().take(200).collect::<String>()
+    );
     assert!(openapi.body["paths"]["/api/v1/vendors"].is_object());
     let docs = app.get_anon("/docs/").await.expect(200);
-    assert!(docs.content_type().starts_with("text/html"), "{}", docs.content_type());
+    assert!(
+        docs.content_type().starts_with("text/html"),
+        "{}",
+        docs.content_type()
+    );
     // /docs redirects to /docs/ (followed by the client)
     app.get_anon("/docs").await.expect(200);
     // metrics are not open
-    app.get_anon("/metrics").await.expect_problem(401, "unauthorized");
+    app.get_anon("/metrics")
+        .await
+        .expect_problem(401, "unauthorized");
     let metrics = app.get("/metrics", Viewer).await.expect(200);
-    assert!(metrics.text.contains("procura_"), "{}", metrics.text.chars().take(300).collect::<String>());
+    assert!(
+        metrics.text.contains("procura_"),
+        "{}",
+        metrics.text.chars().take(300).collect::<String>()
+    );
 }
 
 async fn evaluator_sees_nothing(app: TestApp) {
-    for path in ["/api/v1/vendors", "/api/v1/projects", "/api/v1/budget-lines", "/api/v1/fx-rates", "/api/v1/audit", "/metrics"] {
-        let resp = app.get(path, Evaluator).await.expect_problem(403, "forbidden");
-        assert!(resp.body["detail"].as_str().unwrap_or("").contains("evaluator"), "{}", resp.text);
+    for path in [
+        "/api/v1/vendors",
+        "/api/v1/projects",
+        "/api/v1/budget-lines",
+        "/api/v1/fx-rates",
+        "/api/v1/audit",
+        "/metrics",
+    ] {
+        let resp = app
+            .get(path, Evaluator)
+            .await
+            .expect_problem(403, "forbidden");
+        assert!(
+            resp.body["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("evaluator"),
+            "{}",
+            resp.text
+        );
     }
 }
 

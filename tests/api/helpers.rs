@@ -53,7 +53,9 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin_url, name } = self {
             if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
             }
         }
     }
@@ -91,15 +93,18 @@ impl TestDb {
                 (format!("sqlite://{path}"), Cleanup::Sqlite(dir))
             }
             Engine::Postgres => {
-                let admin_url =
-                    std::env::var("PROCURA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string());
+                let admin_url = std::env::var("PROCURA_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string());
                 let mut admin = match PgConnection::establish(&admin_url) {
                     Ok(conn) => conn,
                     Err(error) => {
                         if std::env::var("PROCURA_REQUIRE_POSTGRES").as_deref() == Ok("1") {
                             panic!("PostgreSQL at {admin_url} is required (PROCURA_REQUIRE_POSTGRES=1) but: {error}");
                         }
-                        eprintln!("skipping PostgreSQL test: cannot connect to {admin_url}: {}", error.to_string().trim());
+                        eprintln!(
+                            "skipping PostgreSQL test: cannot connect to {admin_url}: {}",
+                            error.to_string().trim()
+                        );
                         return None;
                     }
                 };
@@ -109,7 +114,8 @@ impl TestDb {
                 diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
                     .execute(&mut admin)
                     .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-                let mut parsed = url::Url::parse(&admin_url).expect("PROCURA_TEST_POSTGRES_URL is a URL");
+                let mut parsed =
+                    url::Url::parse(&admin_url).expect("PROCURA_TEST_POSTGRES_URL is a URL");
                 parsed.set_path(&format!("/{name}"));
                 (parsed.to_string(), Cleanup::Postgres { admin_url, name })
             }
@@ -117,7 +123,9 @@ impl TestDb {
         let parsed = DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
         let target = parsed.target.clone();
         let db = Db::connect(parsed, 4).unwrap_or_else(|e| panic!("connect {url}: {e}"));
-        let migrations_run = db.migrate().unwrap_or_else(|e| panic!("migrate {url}: {e}"));
+        let migrations_run = db
+            .migrate()
+            .unwrap_or_else(|e| panic!("migrate {url}: {e}"));
         Some(TestDb {
             url,
             target,
@@ -140,7 +148,15 @@ pub struct TestApp {
     pub db: Db,
     /// The engine under test.
     pub engine: Engine,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
     _db: TestDb,
+}
+
+impl Drop for TestApp {
+    /// Stops the server (dropping it stops its workers) before the database goes away.
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 /// One HTTP answer, with the body parsed as JSON when it is JSON.
@@ -173,7 +189,11 @@ impl Resp {
     pub fn fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|all| all.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect())
+            .map(|all| {
+                all.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -210,8 +230,19 @@ impl Resp {
             this.content_type(),
             this.text
         );
-        assert_eq!(this.body["status"].as_u64(), Some(u64::from(status)), "{}", this.text);
-        assert!(this.body["type"].is_string() && this.body["title"].is_string() && this.body["detail"].is_string(), "{}", this.text);
+        assert_eq!(
+            this.body["status"].as_u64(),
+            Some(u64::from(status)),
+            "{}",
+            this.text
+        );
+        assert!(
+            this.body["type"].is_string()
+                && this.body["title"].is_string()
+                && this.body["detail"].is_string(),
+            "{}",
+            this.text
+        );
         this
     }
 
@@ -219,7 +250,11 @@ impl Resp {
     #[track_caller]
     pub fn expect_invalid(self, field: &str) -> Resp {
         let this = self.expect_problem(422, "validation_failed");
-        assert!(this.fields().iter().any(|f| f == field), "expected field `{field}` in {}", this.text);
+        assert!(
+            this.fields().iter().any(|f| f == field),
+            "expected field `{field}` in {}",
+            this.text
+        );
         this
     }
 }
@@ -227,13 +262,17 @@ impl Resp {
 /// The numeric `id` of a resource.
 #[track_caller]
 pub fn id_of(resource: &Value) -> i64 {
-    resource["id"].as_i64().unwrap_or_else(|| panic!("no numeric id in {resource}"))
+    resource["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no numeric id in {resource}"))
 }
 
 /// A JSON field as a string (panics when it is not one).
 #[track_caller]
 pub fn s(value: &Value) -> &str {
-    value.as_str().unwrap_or_else(|| panic!("expected a string, found {value}"))
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a string, found {value}"))
 }
 
 impl TestApp {
@@ -248,8 +287,12 @@ impl TestApp {
                 db.write_blocking(|tx| {
                     let mut tokens = HashMap::new();
                     for role in Role::ALL {
-                        let issued =
-                            procura::auth::service::create_token(tx, "test-harness", &format!("test-{role}"), role)?;
+                        let issued = procura::auth::service::create_token(
+                            tx,
+                            "test-harness",
+                            &format!("test-{role}"),
+                            role,
+                        )?;
                         tokens.insert(role, issued.secret);
                     }
                     Ok(tokens)
@@ -267,13 +310,14 @@ impl TestApp {
         };
         let app = Application::build(settings, db.clone()).expect("server builds");
         let base_url = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let server = tokio::spawn(app.run_until_stopped());
         Some(TestApp {
             base_url,
             client: reqwest::Client::new(),
             tokens,
             db,
             engine,
+            server,
             _db: test_db,
         })
     }
@@ -318,7 +362,10 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+        let text = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
         let body = if text.is_empty() {
             Value::Null
         } else {
@@ -338,7 +385,8 @@ impl TestApp {
 
     /// GET as `role`.
     pub async fn get(&self, path: &str, role: Role) -> Resp {
-        self.send(Method::GET, path, Some(self.token(role)), None, &[]).await
+        self.send(Method::GET, path, Some(self.token(role)), None, &[])
+            .await
     }
 
     /// GET without a token.
@@ -348,33 +396,91 @@ impl TestApp {
 
     /// POST a JSON body as `role`.
     pub async fn post(&self, path: &str, role: Role, body: &Value) -> Resp {
-        self.send(Method::POST, path, Some(self.token(role)), Self::json_bytes(body), &[]).await
+        self.send(
+            Method::POST,
+            path,
+            Some(self.token(role)),
+            Self::json_bytes(body),
+            &[],
+        )
+        .await
     }
 
     /// POST a JSON body as `role` with extra headers.
-    pub async fn post_with_headers(&self, path: &str, role: Role, body: &Value, headers: &[(&str, &str)]) -> Resp {
-        self.send(Method::POST, path, Some(self.token(role)), Self::json_bytes(body), headers).await
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        role: Role,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            Some(self.token(role)),
+            Self::json_bytes(body),
+            headers,
+        )
+        .await
     }
 
     /// POST raw bytes with a content type as `role`.
-    pub async fn post_raw(&self, path: &str, role: Role, content_type: &str, bytes: impl Into<Vec<u8>>) -> Resp {
-        self.send(Method::POST, path, Some(self.token(role)), Some((content_type, bytes.into())), &[]).await
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        role: Role,
+        content_type: &str,
+        bytes: impl Into<Vec<u8>>,
+    ) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            Some(self.token(role)),
+            Some((content_type, bytes.into())),
+            &[],
+        )
+        .await
     }
 
     /// PATCH a JSON body as `role`.
     pub async fn patch(&self, path: &str, role: Role, body: &Value) -> Resp {
-        self.send(Method::PATCH, path, Some(self.token(role)), Self::json_bytes(body), &[]).await
+        self.send(
+            Method::PATCH,
+            path,
+            Some(self.token(role)),
+            Self::json_bytes(body),
+            &[],
+        )
+        .await
     }
 
     /// PATCH a JSON body as `role` with extra headers.
-    pub async fn patch_with_headers(&self, path: &str, role: Role, body: &Value, headers: &[(&str, &str)]) -> Resp {
-        self.send(Method::PATCH, path, Some(self.token(role)), Self::json_bytes(body), headers).await
+    pub async fn patch_with_headers(
+        &self,
+        path: &str,
+        role: Role,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        self.send(
+            Method::PATCH,
+            path,
+            Some(self.token(role)),
+            Self::json_bytes(body),
+            headers,
+        )
+        .await
     }
 
     /// Creates a resource as admin at `path`, asserting 201; returns its body.
     pub async fn create(&self, path: &str, body: Value) -> Value {
         let resp = self.post(path, Role::Admin, &body).await;
-        assert_eq!(resp.status.as_u16(), 201, "POST {path} {body}: {}", resp.text);
+        assert_eq!(
+            resp.status.as_u16(),
+            201,
+            "POST {path} {body}: {}",
+            resp.text
+        );
         resp.body
     }
 

@@ -4,9 +4,9 @@
 use crate::helpers::{id_of, s, TestApp};
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, RunQueryDsl};
+use procura::money::storage::{amount_from_units, amount_to_units};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use procura::money::storage::{amount_from_units, amount_to_units};
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::collections::HashMap;
@@ -41,8 +41,10 @@ async fn stored_amounts_round_trip(app: TestApp) {
     let mut projects = HashMap::new();
     for (code, _) in CURRENCIES {
         let project = app
-            .create_project(json!({"code": format!("M-{code}"), "name": "Money", "currency": code,
-                                   "start_date": "2026-01-01", "end_date": "2026-03-31"}))
+            .create_project(
+                json!({"code": format!("M-{code}"), "name": "Money", "currency": code,
+                                   "start_date": "2026-01-01", "end_date": "2026-03-31"}),
+            )
             .await;
         projects.insert(*code, id_of(&project));
     }
@@ -94,13 +96,20 @@ async fn stored_amounts_round_trip(app: TestApp) {
     let written = written.lock().expect("lock").clone();
     assert!(written.len() >= 64, "{} cases ran", written.len());
     for (currency, _) in CURRENCIES {
-        let rust_sum: i64 = written.iter().filter(|(c, _)| c == currency).map(|(_, u)| *u).sum();
+        let rust_sum: i64 = written
+            .iter()
+            .filter(|(c, _)| c == currency)
+            .map(|(_, u)| *u)
+            .sum();
         let sql_sum = sql_total(
             &app,
             format!("SELECT CAST(COALESCE(SUM(amount_units), 0) AS BIGINT) AS total FROM budget_lines WHERE currency = '{currency}'"),
         )
         .await;
-        assert_eq!(sql_sum, rust_sum, "SQL SUM over stored {currency} units equals the Rust sum");
+        assert_eq!(
+            sql_sum, rust_sum,
+            "SQL SUM over stored {currency} units equals the Rust sum"
+        );
     }
 }
 

@@ -11,7 +11,12 @@ fn project_url(id: i64) -> String {
 }
 
 fn ids(page: &Value) -> Vec<i64> {
-    page["items"].as_array().expect("items").iter().map(id_of).collect()
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(id_of)
+        .collect()
 }
 
 async fn project_crud(app: TestApp) {
@@ -56,7 +61,11 @@ async fn project_crud(app: TestApp) {
     assert_eq!(read.header("etag"), Some("\"1\""));
 
     let updated = app
-        .patch(&project_url(id), Role::Pm, &json!({"version": 1, "name": "DC move", "status": "on_hold"}))
+        .patch(
+            &project_url(id),
+            Role::Pm,
+            &json!({"version": 1, "name": "DC move", "status": "on_hold"}),
+        )
         .await
         .expect(200);
     assert_eq!(updated.body["version"], 2);
@@ -67,16 +76,35 @@ async fn project_crud(app: TestApp) {
     assert_eq!(updated.header("etag"), Some("\"2\""));
 
     let stale = app
-        .patch(&project_url(id), Role::Pm, &json!({"version": 1, "name": "Stale"}))
+        .patch(
+            &project_url(id),
+            Role::Pm,
+            &json!({"version": 1, "name": "Stale"}),
+        )
         .await
         .expect_problem(409, "version_conflict");
     assert_eq!(stale.body["context"]["current_version"], 2);
-    app.patch_with_headers(&project_url(id), Role::Admin, &json!({"name": "Via If-Match"}), &[("If-Match", "\"2\"")])
+    app.patch_with_headers(
+        &project_url(id),
+        Role::Admin,
+        &json!({"name": "Via If-Match"}),
+        &[("If-Match", "\"2\"")],
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &project_url(id),
+        Role::Admin,
+        &json!({"name": "No version"}),
+    )
+    .await
+    .expect_invalid("version");
+    app.get(&project_url(id + 100), Role::Admin)
         .await
-        .expect(200);
-    app.patch(&project_url(id), Role::Admin, &json!({"name": "No version"})).await.expect_invalid("version");
-    app.get(&project_url(id + 100), Role::Admin).await.expect_problem(404, "not_found");
-    app.get(&format!("{PROJECTS}/abc"), Role::Admin).await.expect_problem(404, "not_found");
+        .expect_problem(404, "not_found");
+    app.get(&format!("{PROJECTS}/abc"), Role::Admin)
+        .await
+        .expect_problem(404, "not_found");
 
     // custom thresholds and explicit status
     let custom = app
@@ -87,9 +115,17 @@ async fn project_crud(app: TestApp) {
     assert!(custom["start_date"].is_null() && custom["end_date"].is_null());
 
     // audited
-    let audit = app.list_all(&format!("/api/v1/audit?entity=project&id={id}"), Role::Admin).await;
+    let audit = app
+        .list_all(
+            &format!("/api/v1/audit?entity=project&id={id}"),
+            Role::Admin,
+        )
+        .await;
     let actions: Vec<&str> = audit.iter().filter_map(|r| r["action"].as_str()).collect();
-    assert_eq!(actions, ["project.create", "project.update", "project.update"]);
+    assert_eq!(
+        actions,
+        ["project.create", "project.update", "project.update"]
+    );
 }
 
 async fn project_validation(app: TestApp) {
@@ -105,91 +141,216 @@ async fn project_validation(app: TestApp) {
             .expect_invalid("currency");
     }
     let reversed = json!({"code": "V-1", "name": "Backwards", "currency": "EUR", "start_date": "2026-06-01", "end_date": "2026-05-31"});
-    let resp = app.post(PROJECTS, Role::Admin, &reversed).await.expect_invalid("end_date");
-    assert!(!resp.fields().contains(&"start_date".to_string()), "{}", resp.text);
-    app.post(PROJECTS, Role::Admin, &with("start_date", json!("2026-02-30"))).await.expect_invalid("start_date");
-    app.post(PROJECTS, Role::Admin, &with("end_date", json!("31/12/2026"))).await.expect_invalid("end_date");
-    app.post(PROJECTS, Role::Admin, &with("status", json!("done"))).await.expect_invalid("status");
-    app.post(PROJECTS, Role::Admin, &with("name", json!("  "))).await.expect_invalid("name");
-    app.post(PROJECTS, Role::Admin, &with("code", json!(""))).await.expect_invalid("code");
-    app.post(PROJECTS, Role::Admin, &with("pm_email", json!("not-an-email"))).await.expect_invalid("pm_email");
-    app.post(PROJECTS, Role::Admin, &json!({"name": "No code", "currency": "EUR"})).await.expect_invalid("code");
-    app.post(PROJECTS, Role::Admin, &with("extra", json!(1))).await.expect_invalid("extra");
+    let resp = app
+        .post(PROJECTS, Role::Admin, &reversed)
+        .await
+        .expect_invalid("end_date");
+    assert!(
+        !resp.fields().contains(&"start_date".to_string()),
+        "{}",
+        resp.text
+    );
+    app.post(
+        PROJECTS,
+        Role::Admin,
+        &with("start_date", json!("2026-02-30")),
+    )
+    .await
+    .expect_invalid("start_date");
+    app.post(
+        PROJECTS,
+        Role::Admin,
+        &with("end_date", json!("31/12/2026")),
+    )
+    .await
+    .expect_invalid("end_date");
+    app.post(PROJECTS, Role::Admin, &with("status", json!("done")))
+        .await
+        .expect_invalid("status");
+    app.post(PROJECTS, Role::Admin, &with("name", json!("  ")))
+        .await
+        .expect_invalid("name");
+    app.post(PROJECTS, Role::Admin, &with("code", json!("")))
+        .await
+        .expect_invalid("code");
+    app.post(
+        PROJECTS,
+        Role::Admin,
+        &with("pm_email", json!("not-an-email")),
+    )
+    .await
+    .expect_invalid("pm_email");
+    app.post(
+        PROJECTS,
+        Role::Admin,
+        &json!({"name": "No code", "currency": "EUR"}),
+    )
+    .await
+    .expect_invalid("code");
+    app.post(PROJECTS, Role::Admin, &with("extra", json!(1)))
+        .await
+        .expect_invalid("extra");
     // a one-day project is fine
     app.create_project(json!({"code": "V-2", "name": "One day", "currency": "EUR", "start_date": "2026-05-31", "end_date": "2026-05-31"}))
         .await;
-    assert_eq!(app.list_all(PROJECTS, Role::Admin).await.len(), 1, "only the valid project exists");
+    assert_eq!(
+        app.list_all(PROJECTS, Role::Admin).await.len(),
+        1,
+        "only the valid project exists"
+    );
 }
 
 async fn duplicate_project_code(app: TestApp) {
-    let first = app.create_project(json!({"code": "DUP-1", "name": "First", "currency": "EUR"})).await;
+    let first = app
+        .create_project(json!({"code": "DUP-1", "name": "First", "currency": "EUR"}))
+        .await;
     for code in ["DUP-1", " dup-1 ", "Dup-1"] {
-        app.post(PROJECTS, Role::Admin, &json!({"code": code, "name": "Second", "currency": "USD"}))
-            .await
-            .expect_problem(409, "duplicate_project_code");
+        app.post(
+            PROJECTS,
+            Role::Admin,
+            &json!({"code": code, "name": "Second", "currency": "USD"}),
+        )
+        .await
+        .expect_problem(409, "duplicate_project_code");
     }
-    let ids: Vec<i64> = app.list_all(PROJECTS, Role::Admin).await.iter().map(id_of).collect();
+    let ids: Vec<i64> = app
+        .list_all(PROJECTS, Role::Admin)
+        .await
+        .iter()
+        .map(id_of)
+        .collect();
     assert_eq!(ids, vec![id_of(&first)]);
 }
 
 async fn project_filters(app: TestApp) {
-    let alpha = app.create_project(json!({"code": "ALPHA", "name": "Alpha Rollout", "currency": "EUR"})).await;
+    let alpha = app
+        .create_project(json!({"code": "ALPHA", "name": "Alpha Rollout", "currency": "EUR"}))
+        .await;
     let beta = app
-        .create_project(json!({"code": "BETA", "name": "Beta rollout", "currency": "USD", "status": "planned"}))
+        .create_project(
+            json!({"code": "BETA", "name": "Beta rollout", "currency": "USD", "status": "planned"}),
+        )
         .await;
     let gamma = app
-        .create_project(json!({"code": "GAMMA", "name": "Gamma", "currency": "EUR", "status": "completed"}))
+        .create_project(
+            json!({"code": "GAMMA", "name": "Gamma", "currency": "EUR", "status": "completed"}),
+        )
         .await;
     let get = |q: &'static str| {
         let app = &app;
-        async move { ids(&app.get(&format!("{PROJECTS}?{q}"), Role::Viewer).await.expect(200).body) }
+        async move {
+            ids(&app
+                .get(&format!("{PROJECTS}?{q}"), Role::Viewer)
+                .await
+                .expect(200)
+                .body)
+        }
     };
     assert_eq!(get("status=planned").await, vec![id_of(&beta)]);
-    assert_eq!(get("currency=EUR").await, vec![id_of(&alpha), id_of(&gamma)]);
+    assert_eq!(
+        get("currency=EUR").await,
+        vec![id_of(&alpha), id_of(&gamma)]
+    );
     assert_eq!(get("code=GAMMA").await, vec![id_of(&gamma)]);
     assert_eq!(get("q=ROLLOUT").await, vec![id_of(&alpha), id_of(&beta)]);
     assert_eq!(get("q=rollout&currency=USD").await, vec![id_of(&beta)]);
     assert_eq!(get("").await.len(), 3);
     // paging
-    let first = app.get(&format!("{PROJECTS}?limit=2"), Role::Viewer).await.expect(200);
+    let first = app
+        .get(&format!("{PROJECTS}?limit=2"), Role::Viewer)
+        .await
+        .expect(200);
     assert_eq!(ids(&first.body), vec![id_of(&alpha), id_of(&beta)]);
-    let cursor = first.body["next_cursor"].as_str().expect("a next page").to_string();
-    let second = app.get(&format!("{PROJECTS}?limit=2&cursor={cursor}"), Role::Viewer).await.expect(200);
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let second = app
+        .get(&format!("{PROJECTS}?limit=2&cursor={cursor}"), Role::Viewer)
+        .await
+        .expect(200);
     assert_eq!(ids(&second.body), vec![id_of(&gamma)]);
     assert!(second.body["next_cursor"].is_null());
-    app.get(&format!("{PROJECTS}?limit=0"), Role::Viewer).await.expect_problem(400, "invalid_query");
+    app.get(&format!("{PROJECTS}?limit=0"), Role::Viewer)
+        .await
+        .expect_problem(400, "invalid_query");
 }
 
 async fn project_archive(app: TestApp) {
-    let project = app.create_project(json!({"code": "ARCH", "name": "Archive me", "currency": "EUR"})).await;
+    let project = app
+        .create_project(json!({"code": "ARCH", "name": "Archive me", "currency": "EUR"}))
+        .await;
     let id = id_of(&project);
     let archived = app
-        .post(&format!("{}/archive", project_url(id)), Role::Pm, &json!({"version": 1}))
+        .post(
+            &format!("{}/archive", project_url(id)),
+            Role::Pm,
+            &json!({"version": 1}),
+        )
         .await
         .expect(200);
-    assert!(archived.body["archived_at"].is_string(), "{}", archived.text);
+    assert!(
+        archived.body["archived_at"].is_string(),
+        "{}",
+        archived.text
+    );
     assert_eq!(archived.body["version"], 2);
-    assert_eq!(app.list_all(PROJECTS, Role::Admin).await.len(), 0, "archived projects are hidden");
-    let shown = app.get(&format!("{PROJECTS}?include_archived=true"), Role::Admin).await.expect(200);
+    assert_eq!(
+        app.list_all(PROJECTS, Role::Admin).await.len(),
+        0,
+        "archived projects are hidden"
+    );
+    let shown = app
+        .get(&format!("{PROJECTS}?include_archived=true"), Role::Admin)
+        .await
+        .expect(200);
     assert_eq!(ids(&shown.body), vec![id]);
-    app.patch(&project_url(id), Role::Admin, &json!({"version": 2, "name": "Nope"}))
-        .await
-        .expect_problem(409, "archived");
+    app.patch(
+        &project_url(id),
+        Role::Admin,
+        &json!({"version": 2, "name": "Nope"}),
+    )
+    .await
+    .expect_problem(409, "archived");
     // the code stays taken
-    app.post(PROJECTS, Role::Admin, &json!({"code": "arch", "name": "Again", "currency": "EUR"}))
-        .await
-        .expect_problem(409, "duplicate_project_code");
+    app.post(
+        PROJECTS,
+        Role::Admin,
+        &json!({"code": "arch", "name": "Again", "currency": "EUR"}),
+    )
+    .await
+    .expect_problem(409, "duplicate_project_code");
     let restored = app
-        .post(&format!("{}/restore", project_url(id)), Role::Admin, &json!({"version": 2}))
+        .post(
+            &format!("{}/restore", project_url(id)),
+            Role::Admin,
+            &json!({"version": 2}),
+        )
         .await
         .expect(200);
     assert!(restored.body["archived_at"].is_null());
     assert_eq!(restored.body["version"], 3);
-    app.patch(&project_url(id), Role::Admin, &json!({"version": 3, "name": "Back"})).await.expect(200);
+    app.patch(
+        &project_url(id),
+        Role::Admin,
+        &json!({"version": 3, "name": "Back"}),
+    )
+    .await
+    .expect(200);
     // projects are written by admin and pm only
-    app.post(&format!("{}/archive", project_url(id)), Role::Finance, &json!({"version": 4}))
-        .await
-        .expect_problem(403, "forbidden");
+    app.post(
+        &format!("{}/archive", project_url(id)),
+        Role::Finance,
+        &json!({"version": 4}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
 }
 
-both_engines!(project_crud, project_validation, duplicate_project_code, project_filters, project_archive);
+both_engines!(
+    project_crud,
+    project_validation,
+    duplicate_project_code,
+    project_filters,
+    project_archive
+);

@@ -41,7 +41,9 @@ fn normalise_type(raw: &str) -> String {
     let lower = raw.trim().to_ascii_lowercase();
     let base = lower.split('(').next().unwrap_or("").trim();
     match base {
-        "integer" | "int" | "bigint" | "int8" | "int4" | "smallint" | "bigserial" | "serial" => "int".into(),
+        "integer" | "int" | "bigint" | "int8" | "int4" | "smallint" | "bigserial" | "serial" => {
+            "int".into()
+        }
         "text" | "varchar" | "character varying" | "char" | "character" => "text".into(),
         "date" => "date".into(),
         "boolean" | "bool" => "bool".into(),
@@ -61,7 +63,14 @@ fn sqlite_columns(path: &str) -> BTreeSet<Column> {
     .load(&mut conn)
     .expect("SQLite catalogue");
     rows.into_iter()
-        .map(|c| (c.table_name, c.column_name, normalise_type(&c.data_type), c.not_null != 0 || c.pk > 0))
+        .map(|c| {
+            (
+                c.table_name,
+                c.column_name,
+                normalise_type(&c.data_type),
+                c.not_null != 0 || c.pk > 0,
+            )
+        })
         .collect()
 }
 
@@ -76,7 +85,14 @@ fn postgres_columns(url: &str) -> BTreeSet<Column> {
     .load(&mut conn)
     .expect("PostgreSQL catalogue");
     rows.into_iter()
-        .map(|c| (c.table_name, c.column_name, normalise_type(&c.data_type), c.is_nullable == "NO"))
+        .map(|c| {
+            (
+                c.table_name,
+                c.column_name,
+                normalise_type(&c.data_type),
+                c.is_nullable == "NO",
+            )
+        })
         .collect()
 }
 
@@ -90,18 +106,36 @@ fn describe(columns: &BTreeSet<Column>) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_give_both_engines_the_same_columns() {
-    let sqlite = TestDb::create(Engine::Sqlite).await.expect("SQLite is always available");
+    let sqlite = TestDb::create(Engine::Sqlite)
+        .await
+        .expect("SQLite is always available");
     let Some(postgres) = TestDb::create(Engine::Postgres).await else {
         return;
     };
     let (sqlite_target, postgres_url) = (sqlite.target.clone(), postgres.url.clone());
-    let (lite, pg) = tokio::task::spawn_blocking(move || (sqlite_columns(&sqlite_target), postgres_columns(&postgres_url)))
-        .await
-        .expect("catalogue task");
+    let (lite, pg) = tokio::task::spawn_blocking(move || {
+        (
+            sqlite_columns(&sqlite_target),
+            postgres_columns(&postgres_url),
+        )
+    })
+    .await
+    .expect("catalogue task");
 
     let tables: BTreeSet<&str> = lite.iter().map(|(t, ..)| t.as_str()).collect();
-    for expected in ["api_tokens", "audit_log", "vendors", "projects", "budget_lines", "budget_line_months", "fx_rates"] {
-        assert!(tables.contains(expected), "table {expected} missing after SQLite migrations: {tables:?}");
+    for expected in [
+        "api_tokens",
+        "audit_log",
+        "vendors",
+        "projects",
+        "budget_lines",
+        "budget_line_months",
+        "fx_rates",
+    ] {
+        assert!(
+            tables.contains(expected),
+            "table {expected} missing after SQLite migrations: {tables:?}"
+        );
     }
     let only_sqlite: BTreeSet<Column> = lite.difference(&pg).cloned().collect();
     let only_postgres: BTreeSet<Column> = pg.difference(&lite).cloned().collect();
@@ -117,7 +151,10 @@ async fn migrations_give_both_engines_the_same_columns() {
 async fn both_engines_embed_the_same_migrations() {
     let (sqlite, postgres) = procura::db::migrations::embedded_names();
     assert!(!sqlite.is_empty(), "no SQLite migrations embedded");
-    assert_eq!(sqlite, postgres, "migration folders must hold the same names for both engines");
+    assert_eq!(
+        sqlite, postgres,
+        "migration folders must hold the same names for both engines"
+    );
     // and a fresh database runs exactly these, in this order (reported by version)
     let fresh = TestDb::create(Engine::Sqlite).await.expect("SQLite");
     assert_runs(&fresh.migrations_run, &sqlite);
@@ -125,7 +162,10 @@ async fn both_engines_embed_the_same_migrations() {
         assert_runs(&fresh.migrations_run, &postgres);
         // migrating again does nothing
         let db = fresh.db.clone();
-        let again = tokio::task::spawn_blocking(move || db.migrate()).await.expect("task").expect("migrate");
+        let again = tokio::task::spawn_blocking(move || db.migrate())
+            .await
+            .expect("task")
+            .expect("migrate");
         assert!(again.is_empty(), "{again:?}");
     }
 }
@@ -133,7 +173,11 @@ async fn both_engines_embed_the_same_migrations() {
 /// `ran` (what `Db::migrate` reported) names each of `embedded`, in order.
 #[track_caller]
 fn assert_runs(ran: &[String], embedded: &[String]) {
-    assert_eq!(ran.len(), embedded.len(), "ran {ran:?}, embedded {embedded:?}");
+    assert_eq!(
+        ran.len(),
+        embedded.len(),
+        "ran {ran:?}, embedded {embedded:?}"
+    );
     for (ran, name) in ran.iter().zip(embedded) {
         let digits: String = name.chars().filter(char::is_ascii_digit).collect();
         assert!(
