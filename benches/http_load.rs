@@ -277,10 +277,16 @@ fn postgres_database() -> Option<(String, String)> {
         }
     };
     let name = format!("procura_bench_{}", std::process::id());
-    conn.batch_execute(&format!(
-        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-    ))
-    .ok()?;
+    // Separate statements: CREATE DATABASE cannot run inside the implicit transaction of a batch.
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        if let Err(error) = conn.batch_execute(&statement) {
+            println!("\nPostgreSQL: skipped ({statement}: {error})");
+            return None;
+        }
+    }
     let url = match admin.rsplit_once('/') {
         Some((server, _)) => format!("{server}/{name}"),
         None => return None,

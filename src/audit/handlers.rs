@@ -3,7 +3,7 @@
 use super::model::ChainBreak;
 use super::repo::{AuditFilter, AuditRow};
 use super::service;
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Caller};
 use crate::clock;
 use crate::error::AppResult;
 use crate::http::extract::Query;
@@ -89,10 +89,9 @@ pub struct AuditQuery {
 #[get("/audit")]
 pub async fn list_audit(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     query: Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadAudit)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
     let filter = AuditFilter {
@@ -101,9 +100,10 @@ pub async fn list_audit(
         actor: query.actor,
         action: query.action,
     };
-    let rows = state
-        .db
-        .read(move |conn| service::list(conn, &filter, window.after, window.fetch()))
+    let rows = caller
+        .read(&state.db, Action::ReadAudit, move |conn| {
+            service::list(conn, &filter, window.after, window.fetch())
+        })
         .await?;
     Ok(HttpResponse::Ok().json(window.page(rows, |r| r.seq, AuditEntry::from)))
 }
@@ -122,9 +122,10 @@ pub struct AuditVerification {
 /// Recompute the hash chain and name the first broken row.
 #[utoipa::path(tag = "audit", responses((status = 200, description = "The verification result", body = AuditVerification)))]
 #[get("/audit/verify")]
-pub async fn verify_audit(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadAudit)?;
-    let outcome = state.db.read(service::verify).await?;
+pub async fn verify_audit(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let outcome = caller
+        .read(&state.db, Action::ReadAudit, service::verify)
+        .await?;
     Ok(HttpResponse::Ok().json(AuditVerification {
         valid: outcome.first_break.is_none(),
         rows_checked: outcome.rows_checked,

@@ -33,7 +33,7 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
     audit_head::table
         .filter(audit_head::id.eq(1))
         .select((audit_head::last_seq, audit_head::last_hash))
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn append(conn: &mut DbConnection, row: &AuditRow) -> QueryResult<()> {

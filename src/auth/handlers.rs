@@ -1,13 +1,17 @@
-//! The bearer-token extractor: every protected handler takes an [`Actor`].
+//! Bearer-token extractors. A handler that changes something takes an [`Actor`], checked before
+//! its body is even parsed; a handler that only reads takes a [`Caller`] and checks the token in
+//! the same blocking call as its query, one trip to the database thread pool instead of two.
 
 use super::model::Actor;
+use super::permissions::Action;
 use super::service::authenticate;
-use crate::error::AppError;
+use crate::db::{Db, DbConnection};
+use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{ready, LocalBoxFuture, Ready};
 
 impl FromRequest for Actor {
     type Error = AppError;
@@ -20,8 +24,57 @@ impl FromRequest for Actor {
             let state = state
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
             let token = token?;
-            state.db.read(move |conn| authenticate(conn, &token)).await
+            state
+                .db
+                .lookup(move |conn| authenticate(conn, &token))
+                .await
         })
+    }
+}
+
+/// The bearer token of a request, present and well-formed but not yet checked.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    token: String,
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Ready<Result<Caller, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(bearer_token(req).map(|token| Caller { token }))
+    }
+}
+
+impl Caller {
+    /// Checks the token and its permission for `action`, then runs `work`, all in one call on
+    /// the blocking pool with one pooled connection.
+    pub async fn read<T, F>(self, db: &Db, action: Action, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let token = self.token;
+        db.read(move |conn| {
+            authenticate(conn, &token)?.require(action)?;
+            work(conn)
+        })
+        .await
+    }
+
+    /// Like [`Caller::read`] for a keyed read of one record, through [`Db::lookup`].
+    pub async fn lookup<T, F>(self, db: &Db, action: Action, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let token = self.token;
+        db.lookup(move |conn| {
+            authenticate(conn, &token)?.require(action)?;
+            work(conn)
+        })
+        .await
     }
 }
 

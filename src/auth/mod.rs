@@ -13,5 +13,6 @@ pub mod permissions;
 pub mod repo;
 pub mod service;
 
+pub use handlers::Caller;
 pub use model::{Actor, Role};
 pub use permissions::Action;

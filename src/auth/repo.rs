@@ -39,7 +39,7 @@ pub fn find_by_public_id(
 ) -> QueryResult<Option<TokenRow>> {
     api_tokens::table
         .filter(api_tokens::public_id.eq(public_id))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

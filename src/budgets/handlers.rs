@@ -3,7 +3,7 @@
 use super::model::{BudgetCategory, BudgetLine};
 use super::repo::LineFilter;
 use super::service::{self, LineChanges, NewLine};
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
 use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
@@ -108,10 +108,9 @@ fn months(input: Option<Vec<MonthInput>>) -> Option<Vec<(String, rust_decimal::D
 #[get("/budget-lines")]
 pub async fn list_budget_lines(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     query: Query<BudgetLineQuery>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadBudgets)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
     let filter = LineFilter {
@@ -119,9 +118,10 @@ pub async fn list_budget_lines(
         category: query.category,
         cost_center: query.cost_center.map(|c| c.trim().to_string()),
     };
-    let page = state
-        .db
-        .read(move |conn| service::list(conn, &filter, window))
+    let page = caller
+        .read(&state.db, Action::ReadBudgets, move |conn| {
+            service::list(conn, &filter, window)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -163,12 +163,15 @@ pub async fn create_budget_line(
 #[get("/budget-lines/{id}")]
 pub async fn get_budget_line(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadBudgets)?;
     let id = id.into_inner();
-    let line = state.db.read(move |conn| service::get(conn, id)).await?;
+    let line = caller
+        .lookup(&state.db, Action::ReadBudgets, move |conn| {
+            service::get(conn, id)
+        })
+        .await?;
     Ok(ok_resource(&line))
 }
 

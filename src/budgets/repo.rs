@@ -158,7 +158,7 @@ fn replace_phasing(conn: &mut DbConnection, id: i64, phasing: &Phasing) -> AppRe
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<StoredLine>> {
     let row: Option<LineRow> = budget_lines::table
         .filter(budget_lines::id.eq(id))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match row {
         None => Ok(None),
@@ -182,7 +182,7 @@ pub fn id_by_key(
         .filter(budget_lines::category.eq(category.as_str()))
         .filter(budget_lines::cost_center.eq(cost_center))
         .select(budget_lines::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -49,9 +49,11 @@ impl ConnectionManager {
                     .map_err(|e| fail(e.to_string()))?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(|e| fail(e.to_string()))?;
+                tracing::debug!(path = %self.url.target, "opened a SQLite connection");
                 Ok(DbConnection::Sqlite(conn))
             }
             Engine::Postgres => PgConnection::establish(&self.url.target)
+                .inspect(|_| tracing::debug!(url = %self.url.redacted(), "opened a PostgreSQL connection"))
                 .map(DbConnection::Postgresql)
                 .map_err(|e| fail(e.to_string().trim().to_string())),
         }

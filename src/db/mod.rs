@@ -9,7 +9,10 @@
 //!   `Tx`, so a multi-row change cannot happen outside a transaction. On SQLite the transaction
 //!   starts with `BEGIN IMMEDIATE` and writers queue on one in-process lock, so concurrent
 //!   writers wait their turn instead of failing with "database is locked";
-//! - migrations are embedded and run at start-up ([`migrations`]).
+//! - migrations are embedded and run at start-up ([`migrations`]);
+//! - lookups by a unique key use `get_result`, not `first`: `first` binds `LIMIT ?`, and SQLite
+//!   then re-prepares the cached statement on every call (its LIMIT optimisation reads the
+//!   bound value), which made a keyed read cost several times its query.
 
 mod connection;
 pub mod migrations;
@@ -84,6 +87,9 @@ impl Db {
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(std::time::Duration::from_secs(10))
+            // No `SELECT 1` before every checkout (a round trip per request on PostgreSQL): a
+            // dead connection fails its query (503, retryable) and the pool then drops it.
+            .test_on_check_out(false)
             .build(manager)
             .map_err(|e| DbSetupError::Pool {
                 engine: url.engine,
@@ -124,6 +130,25 @@ impl Db {
         })
         .await
         .map_err(AppError::internal)?
+    }
+
+    /// Runs a keyed read of a row or two (by id, by token). On SQLite, when a pooled connection is
+    /// free at once, it runs right here on the calling thread: under WAL such a read takes
+    /// microseconds and never waits for a writer, and skipping the hop to the blocking pool is
+    /// most of the cost of a small request. Otherwise, and always on PostgreSQL (a network
+    /// round trip), it runs on the blocking pool like [`Db::read`]. Never use it for reads whose
+    /// size depends on the data (lists, reports, verification).
+    pub async fn lookup<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.engine() == Engine::Sqlite {
+            if let Some(mut conn) = self.pool.try_get() {
+                return work(&mut conn);
+            }
+        }
+        self.read(work).await
     }
 
     /// Runs a change in one transaction on the blocking pool: committed when `work` returns

@@ -3,7 +3,7 @@
 use super::model::FxRate;
 use super::repo::RateFilter;
 use super::service::{self, NewRate};
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
 use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
@@ -146,10 +146,9 @@ pub struct ConversionView {
 #[get("/fx-rates")]
 pub async fn list_fx_rates(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     query: Query<FxRateQuery>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadFxRates)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
     let filter = RateFilter {
@@ -158,9 +157,10 @@ pub async fn list_fx_rates(
         date_from: query.date_from,
         date_to: query.date_to,
     };
-    let page = state
-        .db
-        .read(move |conn| service::list(conn, &filter, window))
+    let page = caller
+        .read(&state.db, Action::ReadFxRates, move |conn| {
+            service::list(conn, &filter, window)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -201,10 +201,9 @@ pub async fn create_fx_rate(
 #[get("/fx-rates/convert")]
 pub async fn convert_amount(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     query: Query<ConvertQuery>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadFxRates)?;
     let query = query.0;
     let mut v = Validator::new();
     let from = v.check("from", Currency::parse(query.from.trim()));
@@ -219,9 +218,10 @@ pub async fn convert_amount(
         return Err(crate::error::AppError::invalid("amount", "is required"));
     };
     let date = query.date;
-    let conversion = state
-        .db
-        .read(move |conn| service::convert_at(conn, money, to, date))
+    let conversion = caller
+        .read(&state.db, Action::ReadFxRates, move |conn| {
+            service::convert_at(conn, money, to, date)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(ConversionView {
         original: conversion.original.into(),
@@ -237,12 +237,15 @@ pub async fn convert_amount(
 #[get("/fx-rates/{id}")]
 pub async fn get_fx_rate(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadFxRates)?;
     let id = id.into_inner();
-    let rate = state.db.read(move |conn| service::get(conn, id)).await?;
+    let rate = caller
+        .lookup(&state.db, Action::ReadFxRates, move |conn| {
+            service::get(conn, id)
+        })
+        .await?;
     Ok(ok_resource(&rate))
 }
 

@@ -102,7 +102,7 @@ pub fn update(
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<StoredRate>> {
     let row: Option<RateRow> = fx_rates::table
         .filter(fx_rates::id.eq(id))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(RateRow::into_stored).transpose()
 }
@@ -119,7 +119,7 @@ pub fn id_by_key(
         .filter(fx_rates::to_currency.eq(to))
         .filter(fx_rates::rate_date.eq(date))
         .select(fx_rates::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -145,6 +145,6 @@ fn find(conn: &mut DbConnection, token_id: i64, key: &str) -> QueryResult<Option
     idempotency_keys::table
         .filter(idempotency_keys::token_id.eq(token_id))
         .filter(idempotency_keys::idempotency_key.eq(key))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

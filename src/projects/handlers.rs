@@ -5,7 +5,7 @@ use super::model::{
 };
 use super::repo::ProjectFilter;
 use super::service;
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
 use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
@@ -139,10 +139,9 @@ fn decimals(values: Option<Vec<JsonDecimal>>) -> Option<Vec<rust_decimal::Decima
 #[get("/projects")]
 pub async fn list_projects(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     query: Query<ProjectQuery>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadProjects)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
     let filter = ProjectFilter {
@@ -155,9 +154,10 @@ pub async fn list_projects(
             .map(|q| q.trim().to_string()),
         include_archived: query.include_archived.unwrap_or(false),
     };
-    let page = state
-        .db
-        .read(move |conn| service::list(conn, &filter, window))
+    let page = caller
+        .read(&state.db, Action::ReadProjects, move |conn| {
+            service::list(conn, &filter, window)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -204,12 +204,15 @@ pub async fn create_project(
 #[get("/projects/{id}")]
 pub async fn get_project(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadProjects)?;
     let id = id.into_inner();
-    let project = state.db.read(move |conn| service::get(conn, id)).await?;
+    let project = caller
+        .lookup(&state.db, Action::ReadProjects, move |conn| {
+            service::get(conn, id)
+        })
+        .await?;
     Ok(ok_resource(&project))
 }
 

@@ -142,7 +142,7 @@ pub fn set_archived(
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Project>> {
     let row: Option<ProjectRow> = projects::table
         .filter(projects::id.eq(id))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(ProjectRow::into_project).transpose()
 }
@@ -152,7 +152,7 @@ pub fn id_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<i64
     projects::table
         .filter(projects::code.eq(code))
         .select(projects::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

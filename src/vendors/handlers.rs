@@ -3,7 +3,7 @@
 use super::model::{Vendor, VendorChanges, VendorDraft, VendorStatus};
 use super::repo::VendorFilter;
 use super::service;
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
 use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
@@ -106,10 +106,9 @@ pub struct VendorQuery {
 #[get("/vendors")]
 pub async fn list_vendors(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     query: Query<VendorQuery>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadVendors)?;
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
     let filter = VendorFilter {
@@ -124,9 +123,10 @@ pub async fn list_vendors(
             .map(|t| super::model::normalize_tax_id(&t).unwrap_or(t)),
         include_archived: query.include_archived.unwrap_or(false),
     };
-    let page = state
-        .db
-        .read(move |conn| service::list(conn, &filter, window))
+    let page = caller
+        .read(&state.db, Action::ReadVendors, move |conn| {
+            service::list(conn, &filter, window)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -168,12 +168,15 @@ pub async fn create_vendor(
 #[get("/vendors/{id}")]
 pub async fn get_vendor(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    actor.require(Action::ReadVendors)?;
     let id = id.into_inner();
-    let vendor = state.db.read(move |conn| service::get(conn, id)).await?;
+    let vendor = caller
+        .lookup(&state.db, Action::ReadVendors, move |conn| {
+            service::get(conn, id)
+        })
+        .await?;
     Ok(ok_resource(&vendor))
 }
 

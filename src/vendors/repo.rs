@@ -136,14 +136,18 @@ fn replace_tags(conn: &mut DbConnection, id: i64, tags: &[String]) -> QueryResul
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Vendor>> {
     let row: Option<VendorRow> = vendors::table
         .filter(vendors::id.eq(id))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match row {
         None => Ok(None),
         Some(row) => {
-            let mut tags = tags_of(conn, &[row.id])?;
-            let own = tags.remove(&row.id).unwrap_or_default();
-            row.into_vendor(own).map(Some)
+            // `= ?` rather than `IN (…)`: a fixed statement that Diesel prepares once and caches.
+            let tags = vendor_tags::table
+                .filter(vendor_tags::vendor_id.eq(row.id))
+                .select(vendor_tags::tag)
+                .order(vendor_tags::tag)
+                .load(conn)?;
+            row.into_vendor(tags).map(Some)
         }
     }
 }
@@ -153,7 +157,7 @@ pub fn id_by_tax_id(conn: &mut DbConnection, tax_id: &str) -> QueryResult<Option
     vendors::table
         .filter(vendors::tax_id.eq(tax_id))
         .select(vendors::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
