@@ -10,6 +10,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod budgets;
+mod cli;
 mod errors;
 mod fx;
 mod idempotency;
