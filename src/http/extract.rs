@@ -209,8 +209,7 @@ impl FromRequest for IdempotencyKey {
 }
 
 /// The handler for a path segment that does not parse (an id that is not a number): 404.
-pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
-    let _ = error;
+pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
     AppError::not_found("resource", format!("at {}", req.path())).into()
 }
 

@@ -22,19 +22,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// What a used key remembers: the request it came with and the answer it got.
 #[derive(Debug, Queryable)]
 struct StoredKey {
-    #[allow(dead_code)]
-    id: i64,
-    #[allow(dead_code)]
-    token_id: i64,
-    #[allow(dead_code)]
-    idempotency_key: String,
     request_fingerprint: String,
     status_code: i32,
     response_body: String,
-    #[allow(dead_code)]
-    created_at: chrono::NaiveDateTime,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -145,6 +138,11 @@ fn find(conn: &mut DbConnection, token_id: i64, key: &str) -> QueryResult<Option
     idempotency_keys::table
         .filter(idempotency_keys::token_id.eq(token_id))
         .filter(idempotency_keys::idempotency_key.eq(key))
+        .select((
+            idempotency_keys::request_fingerprint,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+        ))
         .get_result(conn)
         .optional()
 }

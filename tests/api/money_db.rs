@@ -113,4 +113,107 @@ async fn stored_amounts_round_trip(app: TestApp) {
     }
 }
 
-both_engines!(stored_amounts_round_trip);
+/// Negative, zero and extreme amounts, stored straight through `money::storage` into a real
+/// integer column: they read back unchanged, and SQL sums and comparisons agree with Rust.
+async fn signed_amounts_round_trip_and_compare(app: TestApp) {
+    use diesel::prelude::*;
+    use procura::db::schema::budget_line_months as months;
+    use procura::money::storage::{money_from_units, money_to_units};
+    use procura::money::{Currency, Money, MAX_ABS_AMOUNT};
+
+    let project = app
+        .create_project(
+            json!({"code": "SIGNED", "name": "Signed", "currency": "EUR",
+                                "start_date": "2026-01-01", "end_date": "2026-01-31"}),
+        )
+        .await;
+    let line = app
+        .create_budget_line(json!({"project_id": id_of(&project), "category": "opex",
+                                    "cost_center": "CC-S", "amount": "0"}))
+        .await;
+    let line_id = id_of(&line);
+
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let db = app.db.clone();
+    let strategy = (
+        0..CURRENCIES.len(),
+        prop_oneof![Just(0i64), -1_000i64..1_000, proptest::num::i64::ANY],
+        proptest::collection::vec(-1_000_000_000i64..1_000_000_000, 1..8),
+    );
+    let outcome = tokio::task::block_in_place(|| {
+        runner.run(&strategy, |(index, mantissa, others)| {
+            let (code, places) = CURRENCIES[index];
+            let currency = Currency::parse(code).expect("ISO code");
+            // Clamp into the accepted range, then check the exact value survives storage.
+            let amount = Decimal::new(mantissa, places);
+            let amount = amount
+                .max(-MAX_ABS_AMOUNT)
+                .min(MAX_ABS_AMOUNT)
+                .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::ToZero);
+            let money = Money::new(amount, currency).expect("in range");
+            let values: Vec<Money> = std::iter::once(money)
+                .chain(
+                    others
+                        .iter()
+                        .map(|m| Money::new(Decimal::new(*m, places), currency).expect("small")),
+                )
+                .collect();
+            let read_back = db
+                .write_blocking(|tx| {
+                    diesel::delete(months::table.filter(months::budget_line_id.eq(line_id)))
+                        .execute(&mut **tx)?;
+                    for (i, value) in values.iter().enumerate() {
+                        diesel::insert_into(months::table)
+                            .values((
+                                months::budget_line_id.eq(line_id),
+                                months::month.eq(format!("2099-{:02}", i + 1)),
+                                months::amount_units.eq(money_to_units(value)?),
+                            ))
+                            .execute(&mut **tx)?;
+                    }
+                    let stored: Vec<i64> = months::table
+                        .filter(months::budget_line_id.eq(line_id))
+                        .order(months::month)
+                        .select(months::amount_units)
+                        .load(&mut **tx)?;
+                    // Which months exceed the first value, decided by SQL over the stored integers.
+                    let threshold = money_to_units(&values[0])?;
+                    let above: i64 = months::table
+                        .filter(months::budget_line_id.eq(line_id))
+                        .filter(months::amount_units.gt(threshold))
+                        .count()
+                        .get_result(&mut **tx)?;
+                    Ok((stored, above))
+                })
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let (stored, above) = read_back;
+            let back: Vec<Money> = stored
+                .iter()
+                .map(|units| money_from_units(*units, currency).expect("valid units"))
+                .collect();
+            prop_assert_eq!(&back, &values, "every amount reads back unchanged");
+            let rust_above = values
+                .iter()
+                .filter(|v| v.amount() > values[0].amount())
+                .count();
+            prop_assert_eq!(
+                above as usize,
+                rust_above,
+                "SQL compares stored amounts like Rust"
+            );
+            Ok(())
+        })
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
+
+both_engines!(
+    stored_amounts_round_trip,
+    signed_amounts_round_trip_and_compare
+);
