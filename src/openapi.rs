@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "projects", description = "Projects and their owners"),
         (name = "budget-lines", description = "Budget lines and their monthly phasing"),
         (name = "fx-rates", description = "Exchange rates by date"),
+        (name = "contracts", description = "Contracts, their terms, renewals and notice deadlines"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "operations", description = "Health and metrics")
     )

@@ -22,6 +22,10 @@ pub enum Action {
     ReadFxRates,
     /// Create and change FX rates.
     WriteFxRates,
+    /// List and read contracts and their schedules.
+    ReadContracts,
+    /// Draft, change, activate, renew, give notice on and terminate contracts.
+    WriteContracts,
     /// Read and verify the audit log.
     ReadAudit,
     /// Scrape the Prometheus metrics.
@@ -30,7 +34,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::ReadVendors,
         Action::WriteVendors,
         Action::ReadProjects,
@@ -39,6 +43,8 @@ impl Action {
         Action::WriteBudgets,
         Action::ReadFxRates,
         Action::WriteFxRates,
+        Action::ReadContracts,
+        Action::WriteContracts,
         Action::ReadAudit,
         Action::ReadMetrics,
     ];
@@ -54,6 +60,8 @@ impl Action {
             Action::WriteBudgets => "change budget lines",
             Action::ReadFxRates => "read FX rates",
             Action::WriteFxRates => "change FX rates",
+            Action::ReadContracts => "read contracts",
+            Action::WriteContracts => "change contracts",
             Action::ReadAudit => "read the audit log",
             Action::ReadMetrics => "read metrics",
         }
@@ -84,6 +92,11 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
         &[Admin, Procurement, Finance, Pm, Viewer],
     ),
     (Action::WriteFxRates, &[Admin, Finance]),
+    (
+        Action::ReadContracts,
+        &[Admin, Procurement, Finance, Pm, Viewer],
+    ),
+    (Action::WriteContracts, &[Admin, Procurement]),
     (Action::ReadAudit, &[Admin, Finance]),
     (Action::ReadMetrics, &[Admin, Viewer]),
 ];

@@ -3,6 +3,14 @@
 //! Rules owned here so far:
 //! - the term engine ([`terms`]): one pure function computes a contract's current term, its end,
 //!   the notice deadline, the next renewal and the final expiry, with month arithmetic at month
-//!   ends defined once.
+//!   ends defined once;
+//! - a contract is drafted, activated (its vendor not blocked), renewed (explicit renewal, by
+//!   the notice deadline, never past the maximum), given notice (tacit renewal) or terminated
+//!   with a reason; every other move is a 409 naming the status and the allowed actions;
+//! - only a draft changes freely; `expired` is derived from the schedule, never stored.
 
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
 pub mod terms;

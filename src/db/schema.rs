@@ -133,6 +133,45 @@ diesel::joinable!(budget_line_months -> budget_lines (budget_line_id));
 diesel::joinable!(vendor_tags -> vendors (vendor_id));
 diesel::joinable!(idempotency_keys -> api_tokens (token_id));
 
+diesel::table! {
+    contracts (id) {
+        id -> BigInt,
+        number -> Text,
+        vendor_id -> BigInt,
+        title -> Text,
+        contract_type -> Text,
+        currency -> Text,
+        ceiling_units -> BigInt,
+        start_date -> Date,
+        initial_term_months -> Integer,
+        renewal_kind -> Text,
+        renewal_term_months -> Nullable<Integer>,
+        max_renewals -> Nullable<Integer>,
+        notice_unit -> Text,
+        notice_value -> Integer,
+        document_urls -> Text,
+        status -> Text,
+        renewals_recorded -> Integer,
+        notice_given_on -> Nullable<Date>,
+        terminated_on -> Nullable<Date>,
+        termination_reason -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_projects (contract_id, project_id) {
+        contract_id -> BigInt,
+        project_id -> BigInt,
+    }
+}
+
+diesel::joinable!(contracts -> vendors (vendor_id));
+diesel::joinable!(contract_projects -> contracts (contract_id));
+diesel::joinable!(contract_projects -> projects (project_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_head,
@@ -144,4 +183,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     budget_lines,
     budget_line_months,
     fx_rates,
+    contracts,
+    contract_projects,
 );

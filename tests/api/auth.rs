@@ -59,6 +59,13 @@ fn families() -> Vec<Family> {
             "/api/v1/fx-rates",
             &[Admin, Finance],
         ),
+        f("list contracts", Method::GET, "/api/v1/contracts", READERS),
+        f(
+            "create contract",
+            Method::POST,
+            "/api/v1/contracts",
+            &[Admin, Procurement],
+        ),
         f(
             "list audit",
             Method::GET,
@@ -76,7 +83,7 @@ fn families() -> Vec<Family> {
 }
 
 /// A valid body for a create, distinct per role so allowed creates do not collide.
-fn create_body(family: &str, role_index: usize, project_id: i64) -> Value {
+fn create_body(family: &str, role_index: usize, project_id: i64, vendor_id: i64) -> Value {
     let n = role_index + 1;
     match family {
         "create vendor" => json!({"name": format!("Matrix vendor {n}")}),
@@ -92,6 +99,18 @@ fn create_body(family: &str, role_index: usize, project_id: i64) -> Value {
         "create fx rate" => {
             json!({"from": "EUR", "to": "USD", "date": format!("2026-01-{n:02}"), "rate": "1.1"})
         }
+        "create contract" => json!({
+            "vendor_id": vendor_id,
+            "project_ids": [project_id],
+            "title": format!("Matrix contract {n}"),
+            "contract_type": "framework",
+            "currency": "EUR",
+            "ceiling": "1000.00",
+            "start_date": "2026-01-01",
+            "initial_term_months": 12,
+            "renewal": {"kind": "none"},
+            "notice": {"unit": "days", "value": 30}
+        }),
         other => panic!("no body for {other}"),
     }
 }
@@ -110,11 +129,15 @@ async fn permission_matrix(app: TestApp) {
         }))
         .await;
     let project_id = id_of(&project);
+    let vendor_id = id_of(
+        &app.create_vendor(json!({"name": "Contract counterparty"}))
+            .await,
+    );
     let mut failures = Vec::new();
     for family in families() {
         for (index, role) in Role::ALL.into_iter().enumerate() {
             let body = (family.method == Method::POST)
-                .then(|| create_body(family.name, index, project_id));
+                .then(|| create_body(family.name, index, project_id, vendor_id));
             let resp = call(&app, &family, Some(app.token(role)), body.as_ref()).await;
             let allowed = family.allowed.contains(&role);
             let ok = if allowed {
@@ -138,15 +161,17 @@ async fn permission_matrix(app: TestApp) {
         "permission matrix mismatches:\n{}",
         failures.join("\n")
     );
-    // the refused writes created nothing: exactly the two allowed vendor creates exist
+    // the refused writes created nothing: the counterparty plus the two allowed vendor creates
     let vendors = app.list_all("/api/v1/vendors", Admin).await;
-    assert_eq!(vendors.len(), 2, "{vendors:?}");
+    assert_eq!(vendors.len(), 3, "{vendors:?}");
+    let contracts = app.list_all("/api/v1/contracts", Admin).await;
+    assert_eq!(contracts.len(), 2, "{contracts:?}");
 }
 
 async fn missing_token_is_401(app: TestApp) {
     let mut failures = Vec::new();
     for family in families() {
-        let body = (family.method == Method::POST).then(|| create_body(family.name, 0, 1));
+        let body = (family.method == Method::POST).then(|| create_body(family.name, 0, 1, 1));
         let resp = call(&app, &family, None, body.as_ref()).await;
         let ok = resp.status.as_u16() == 401
             && resp.code() == "unauthorized"

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod budgets;
 mod cli;
+mod contracts;
 mod errors;
 mod fx;
 mod idempotency;

@@ -1,0 +1,2 @@
+DROP TABLE contract_projects;
+DROP TABLE contracts;

@@ -1,0 +1,397 @@
+//! Contracts over HTTP: drafting, the schedule from the term engine, and every transition,
+//! legal and illegal.
+
+use crate::helpers::{id_of, s, TestApp};
+use procura::auth::Role::{Admin, Procurement, Viewer};
+use serde_json::{json, Value};
+
+async fn vendor(app: &TestApp, name: &str) -> i64 {
+    id_of(&app.create_vendor(json!({ "name": name })).await)
+}
+
+fn yearly(vendor_id: i64) -> Value {
+    json!({
+        "vendor_id": vendor_id,
+        "title": "Colocation, two racks",
+        "contract_type": "framework",
+        "currency": "EUR",
+        "ceiling": "250000.00",
+        "start_date": "2027-01-01",
+        "initial_term_months": 12,
+        "renewal": {"kind": "automatic", "term_months": 12, "max_renewals": 2},
+        "notice": {"unit": "months", "value": 3},
+        "document_urls": ["https://dms.example.com/contracts/colo.pdf"]
+    })
+}
+
+async fn create(app: &TestApp, body: Value) -> Value {
+    app.post("/api/v1/contracts", Procurement, &body)
+        .await
+        .expect(201)
+        .body
+}
+
+async fn act(app: &TestApp, id: i64, action: &str, body: Value) -> crate::helpers::Resp {
+    app.post(
+        &format!("/api/v1/contracts/{id}/{action}"),
+        Procurement,
+        &body,
+    )
+    .await
+}
+
+async fn drafting_and_the_schedule(app: TestApp) {
+    let vendor_id = vendor(&app, "Colo GmbH").await;
+    let project = app
+        .create_project(json!({"code": "DC", "name": "DC move", "currency": "EUR"}))
+        .await;
+    let mut body = yearly(vendor_id);
+    body["project_ids"] = json!([id_of(&project)]);
+    let created = create(&app, body).await;
+    let id = id_of(&created);
+    assert_eq!(s(&created["number"]), format!("CTR-2027-{id:06}"));
+    assert_eq!(s(&created["status"]), "draft");
+    assert_eq!(s(&created["ceiling"]), "250000.00");
+    assert_eq!(created["project_ids"], json!([id_of(&project)]));
+
+    let read = app
+        .get(&format!("/api/v1/contracts/{id}?as_of=2027-06-15"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    let schedule = &read["schedule"];
+    assert_eq!(s(&schedule["standing"]), "running");
+    assert_eq!(
+        schedule["current_term"],
+        json!({"index": 0, "start": "2027-01-01", "end": "2027-12-31", "notice_deadline": "2027-09-30"})
+    );
+    assert_eq!(s(&schedule["next_renewal"]), "2028-01-01");
+    assert_eq!(schedule["next_exit"]["needs_notice"], json!(true));
+    assert_eq!(s(&schedule["next_exit"]["term"]["end"]), "2027-12-31");
+    assert_eq!(s(&schedule["expires_on"]), "2029-12-31");
+    assert_eq!(s(&schedule["final_expiry"]), "2029-12-31");
+    // After the first deadline the earliest exit is a year later.
+    let later = app
+        .get(&format!("/api/v1/contracts/{id}?as_of=2027-10-01"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        s(&later["schedule"]["next_exit"]["term"]["end"]),
+        "2028-12-31"
+    );
+
+    let listed = app
+        .get(&format!("/api/v1/contracts?vendor_id={vendor_id}"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let by_project = app
+        .get(
+            &format!("/api/v1/contracts?project_id={}", id_of(&project)),
+            Viewer,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(by_project["items"][0]["id"], json!(id));
+}
+
+async fn bad_contracts_name_every_field(app: TestApp) {
+    let vendor_id = vendor(&app, "Colo GmbH").await;
+    let mut body = yearly(vendor_id);
+    body["currency"] = json!("eur");
+    body["renewal"] = json!({"kind": "explicit"});
+    body["document_urls"] = json!(["javascript:alert(1)"]);
+    body["initial_term_months"] = json!(0);
+    let resp = app
+        .post("/api/v1/contracts", Procurement, &body)
+        .await
+        .expect_problem(422, "validation_failed");
+    let fields = resp.fields();
+    for field in [
+        "currency",
+        "initial_term_months",
+        "renewal.term_months",
+        "document_urls[0]",
+    ] {
+        assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+    let mut unknown = yearly(999_999);
+    unknown["project_ids"] = json!([888_888]);
+    let resp = app
+        .post("/api/v1/contracts", Procurement, &unknown)
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(resp.fields(), ["vendor_id", "project_ids[0]"]);
+    let mut too_precise = yearly(vendor_id);
+    too_precise["ceiling"] = json!("10.001");
+    app.post("/api/v1/contracts", Procurement, &too_precise)
+        .await
+        .expect_invalid("ceiling");
+    assert!(
+        app.list_all("/api/v1/contracts", Admin).await.is_empty(),
+        "nothing was written"
+    );
+}
+
+async fn tacit_renewal_lifecycle(app: TestApp) {
+    let vendor_id = vendor(&app, "Colo GmbH").await;
+    let id = id_of(&create(&app, yearly(vendor_id)).await);
+
+    // A blocked vendor's contract cannot be activated.
+    let blocked = app
+        .patch(
+            &format!("/api/v1/vendors/{vendor_id}"),
+            Procurement,
+            &json!({"version": 1, "status": "blocked"}),
+        )
+        .await
+        .expect(200);
+    act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect_problem(409, "vendor_blocked");
+    app.patch(
+        &format!("/api/v1/vendors/{vendor_id}"),
+        Procurement,
+        &json!({"version": blocked.body["version"], "status": "active"}),
+    )
+    .await
+    .expect(200);
+
+    // Illegal moves from draft name the status and what is allowed.
+    let refused = act(&app, id, "renew", json!({"version": 1}))
+        .await
+        .expect_problem(409, "invalid_transition");
+    assert_eq!(
+        refused.body["context"]["allowed_actions"],
+        json!(["update", "activate"])
+    );
+    let active = act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&active["status"]), "active");
+
+    // Once active, the terms change only through change orders; renewal is tacit.
+    let mut changed = yearly(vendor_id);
+    changed["version"] = json!(2);
+    changed["title"] = json!("Changed");
+    app.patch(&format!("/api/v1/contracts/{id}"), Procurement, &changed)
+        .await
+        .expect_problem(409, "invalid_transition");
+    let refused = act(&app, id, "renew", json!({"version": 2}))
+        .await
+        .expect_problem(409, "invalid_transition");
+    assert_eq!(
+        refused.body["context"]["allowed_actions"],
+        json!(["give_notice", "terminate"])
+    );
+
+    // Notice given on 1 October 2027 misses the first deadline (30 September): the contract
+    // ends at the end of the second term.
+    let noticed = act(
+        &app,
+        id,
+        "notice",
+        json!({"version": 2, "date": "2027-10-01"}),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(s(&noticed["notice_given_on"]), "2027-10-01");
+    let read = app
+        .get(&format!("/api/v1/contracts/{id}?as_of=2027-10-02"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&read["schedule"]["expires_on"]), "2028-12-31");
+    assert_eq!(read["schedule"]["next_exit"]["needs_notice"], json!(false));
+    act(&app, id, "notice", json!({"version": 3}))
+        .await
+        .expect_problem(409, "invalid_transition");
+
+    // Terminating needs a reason, then ends the contract on the day given.
+    act(
+        &app,
+        id,
+        "terminate",
+        json!({"version": 3, "date": "2028-03-31", "reason": " "}),
+    )
+    .await
+    .expect_invalid("reason");
+    act(
+        &app,
+        id,
+        "terminate",
+        json!({"version": 2, "date": "2028-03-31", "reason": "Site closed"}),
+    )
+    .await
+    .expect_problem(409, "version_conflict");
+    let ended = act(
+        &app,
+        id,
+        "terminate",
+        json!({"version": 3, "date": "2028-03-31", "reason": "Site closed"}),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(
+        (s(&ended["status"]), s(&ended["terminated_on"])),
+        ("terminated", "2028-03-31")
+    );
+    let read = app
+        .get(&format!("/api/v1/contracts/{id}?as_of=2028-04-01"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (
+            s(&read["schedule"]["standing"]),
+            s(&read["schedule"]["expires_on"])
+        ),
+        ("ended", "2028-03-31")
+    );
+    let refused = act(
+        &app,
+        id,
+        "terminate",
+        json!({"version": 4, "reason": "again"}),
+    )
+    .await
+    .expect_problem(409, "invalid_transition");
+    assert_eq!(refused.body["context"]["allowed_actions"], json!([]));
+
+    let audit = app
+        .get(&format!("/api/v1/audit?entity=contract&id={id}"), Admin)
+        .await
+        .expect(200)
+        .body;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| s(&r["action"]))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "contract.create",
+            "contract.activate",
+            "contract.give_notice",
+            "contract.terminate"
+        ]
+    );
+}
+
+async fn explicit_renewal_options(app: TestApp) {
+    let vendor_id = vendor(&app, "Support Ltd").await;
+    let body = json!({
+        "vendor_id": vendor_id,
+        "title": "Hardware support",
+        "contract_type": "fixed_price",
+        "currency": "USD",
+        "ceiling": 120000,
+        "start_date": "2027-04-01",
+        "initial_term_months": 24,
+        "renewal": {"kind": "explicit", "term_months": 12, "max_renewals": 1},
+        "notice": {"unit": "days", "value": 60}
+    });
+    let id = id_of(&create(&app, body).await);
+    act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200);
+    // The first term ends 31 March 2029; the option must be exercised by 30 January 2029.
+    let late = act(
+        &app,
+        id,
+        "renew",
+        json!({"version": 2, "date": "2029-01-31"}),
+    )
+    .await
+    .expect_problem(409, "renewal_deadline_passed");
+    assert!(
+        late.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("2029-01-30")),
+        "{}",
+        late.text
+    );
+    let renewed = act(
+        &app,
+        id,
+        "renew",
+        json!({"version": 2, "date": "2029-01-30"}),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(renewed["renewals_recorded"], json!(1));
+    let read = app
+        .get(&format!("/api/v1/contracts/{id}?as_of=2029-02-01"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&read["schedule"]["expires_on"]), "2030-03-31");
+    assert_eq!(s(&read["schedule"]["next_renewal"]), "2029-04-01");
+    act(
+        &app,
+        id,
+        "renew",
+        json!({"version": 3, "date": "2029-02-01"}),
+    )
+    .await
+    .expect_problem(409, "no_renewals_left");
+}
+
+async fn expiry_is_derived(app: TestApp) {
+    let vendor_id = vendor(&app, "Old Telco").await;
+    let body = json!({
+        "vendor_id": vendor_id,
+        "title": "WAN 2020",
+        "contract_type": "time_and_materials",
+        "currency": "EUR",
+        "ceiling": "5000",
+        "start_date": "2020-01-31",
+        "initial_term_months": 1,
+        "renewal": {"kind": "none"},
+        "notice": {"unit": "days", "value": 0}
+    });
+    let id = id_of(&create(&app, body).await);
+    let read = app
+        .get(&format!("/api/v1/contracts/{id}?as_of=2020-02-15"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    // 31 January + 1 month ends the day before 29 February 2020.
+    assert_eq!(s(&read["schedule"]["current_term"]["end"]), "2020-02-28");
+    let active = act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        s(&active["status"]),
+        "expired",
+        "an active contract past its last day shows as expired"
+    );
+    let listed = app.get("/api/v1/contracts", Viewer).await.expect(200).body;
+    assert_eq!(s(&listed["items"][0]["status"]), "expired");
+    act(
+        &app,
+        id,
+        "terminate",
+        json!({"version": 2, "reason": "too late"}),
+    )
+    .await
+    .expect_problem(409, "invalid_transition");
+}
+
+both_engines!(
+    drafting_and_the_schedule,
+    bad_contracts_name_every_field,
+    tacit_renewal_lifecycle,
+    explicit_renewal_options,
+    expiry_is_derived,
+);
