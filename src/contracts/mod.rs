@@ -7,8 +7,11 @@
 //! - a contract is drafted, activated (its vendor not blocked), renewed (explicit renewal, by
 //!   the notice deadline, never past the maximum), given notice (tacit renewal) or terminated
 //!   with a reason; every other move is a 409 naming the status and the allowed actions;
-//! - only a draft changes freely; `expired` is derived from the schedule, never stored.
+//! - only a draft changes freely; `expired` is derived from the schedule, never stored;
+//! - SLA service credits ([`credits`]): met or breached, the most severe tier, the exact credit
+//!   with its cap and minimum, availability from downtime over the period's real minutes.
 
+pub mod credits;
 pub mod handlers;
 pub mod model;
 pub mod repo;
