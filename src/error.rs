@@ -343,6 +343,11 @@ fn unique_violation(table: Option<&str>, message: &str) -> (&'static str, &'stat
             "duplicate_fx_rate",
             "a rate for this pair and date already exists",
         ),
+        "slas" => (
+            "duplicate_sla",
+            "the contract already has an SLA with this name",
+        ),
+        "sla_measurements" => ("duplicate_measurement", "this period is already recorded"),
         "idempotency_keys" => (
             IDEMPOTENCY_RACE,
             "another request with the same Idempotency-Key is being processed; retry",

@@ -16,4 +16,5 @@ pub mod handlers;
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod slas;
 pub mod terms;

@@ -172,6 +172,46 @@ diesel::joinable!(contracts -> vendors (vendor_id));
 diesel::joinable!(contract_projects -> contracts (contract_id));
 diesel::joinable!(contract_projects -> projects (project_id));
 
+diesel::table! {
+    slas (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        name -> Text,
+        metric -> Text,
+        direction -> Text,
+        unit -> Text,
+        target -> Text,
+        currency -> Text,
+        period_fee_units -> BigInt,
+        tiers -> Text,
+        cap -> Nullable<Text>,
+        minimum_credit_units -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sla_measurements (id) {
+        id -> BigInt,
+        sla_id -> BigInt,
+        period -> Text,
+        measured_value -> Nullable<Text>,
+        downtime_minutes -> Nullable<Text>,
+        value -> Text,
+        met -> Bool,
+        tier -> Nullable<Integer>,
+        credit_units -> BigInt,
+        credit_status -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(slas -> contracts (contract_id));
+diesel::joinable!(sla_measurements -> slas (sla_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_head,
@@ -185,4 +225,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     fx_rates,
     contracts,
     contract_projects,
+    slas,
+    sla_measurements,
 );

@@ -388,10 +388,200 @@ async fn expiry_is_derived(app: TestApp) {
     .expect_problem(409, "invalid_transition");
 }
 
+async fn sla_credits_and_report(app: TestApp) {
+    let vendor_id = vendor(&app, "Colo GmbH").await;
+    let mut body = yearly(vendor_id);
+    body["start_date"] = json!("2027-09-01");
+    let id = id_of(&create(&app, body).await);
+    act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200);
+
+    // Tiers of the Amazon Compute SLA (region level): below 99.99 % → 10 %, below 99 % → 30 %,
+    // below 95 % → 100 % of the month's fee.
+    let sla = app
+        .post(
+            &format!("/api/v1/contracts/{id}/slas"),
+            Procurement,
+            &json!({
+                "name": "Power availability",
+                "metric": "availability",
+                "target": "99.99",
+                "period_fee": "12000.00",
+                "tiers": [
+                    {"threshold": "99.99", "percent": "10"},
+                    {"threshold": "99.0", "percent": "30"},
+                    {"threshold": "95.0", "percent": "100"}
+                ],
+                "minimum_credit": "1.00"
+            }),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        (s(&sla["direction"]), s(&sla["unit"])),
+        ("higher_is_better", "percent")
+    );
+    let sla_id = id_of(&sla);
+    let measure = |period: &str, body: Value| {
+        let mut body = body;
+        body["period"] = json!(period);
+        body
+    };
+    // September: 43,200 minutes; 4.32 minutes down is exactly 99.99 %: met.
+    let september = app
+        .post(
+            &format!("/api/v1/slas/{sla_id}/measurements"),
+            Procurement,
+            &measure("2027-09", json!({"downtime_minutes": "4.32"})),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        (
+            september["met"].as_bool(),
+            s(&september["credit"]),
+            s(&september["credit_status"])
+        ),
+        (Some(true), "0.00", "none")
+    );
+    // October: 44,640 minutes; an hour down is 99.865591… %: the 10 % tier.
+    let october = app
+        .post(
+            &format!("/api/v1/slas/{sla_id}/measurements"),
+            Procurement,
+            &measure("2027-10", json!({"downtime_minutes": 60})),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        (s(&october["value"]), s(&october["tier_threshold"])),
+        ("99.865591", "99.99")
+    );
+    assert_eq!(
+        (s(&october["credit"]), s(&october["credit_status"])),
+        ("1200.00", "receivable")
+    );
+    let november = app
+        .post(
+            &format!("/api/v1/slas/{sla_id}/measurements"),
+            Procurement,
+            &measure("2027-11", json!({"value": "94.5"})),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(s(&november["credit"]), "12000.00");
+
+    // Each period once; downtime only for availability; nothing before the contract starts.
+    app.post(
+        &format!("/api/v1/slas/{sla_id}/measurements"),
+        Procurement,
+        &measure("2027-10", json!({"value": "100"})),
+    )
+    .await
+    .expect_problem(409, "duplicate_measurement");
+    app.post(
+        &format!("/api/v1/slas/{sla_id}/measurements"),
+        Procurement,
+        &measure("2027-08", json!({"value": "100"})),
+    )
+    .await
+    .expect_invalid("period");
+    app.post(
+        &format!("/api/v1/slas/{sla_id}/measurements"),
+        Viewer,
+        &measure("2027-12", json!({"value": "100"})),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let response_time = app
+        .post(
+            &format!("/api/v1/contracts/{id}/slas"),
+            Procurement,
+            &json!({
+                "name": "Response", "metric": "response_time", "target": "4", "period_fee": "0",
+                "tiers": [{"threshold": "4", "amount": "250.00"}]
+            }),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(s(&response_time["direction"]), "lower_is_better");
+    app.post(
+        &format!("/api/v1/slas/{}/measurements", id_of(&response_time)),
+        Procurement,
+        &measure("2027-09", json!({"downtime_minutes": 5})),
+    )
+    .await
+    .expect_invalid("downtime_minutes");
+    let late = app
+        .post(
+            &format!("/api/v1/slas/{}/measurements", id_of(&response_time)),
+            Procurement,
+            &measure("2027-09", json!({"value": "5.5"})),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(s(&late["credit"]), "250.00");
+
+    let report = app
+        .get(&format!("/api/v1/contracts/{id}/sla-report"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&report["currency"]), "EUR");
+    assert_eq!(s(&report["slas"][0]["total_credit"]), "13200.00");
+    assert_eq!(
+        report["slas"][0]["periods"].as_array().map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(s(&report["total_credit"]), "13450.00");
+}
+
+async fn bad_slas_name_every_field(app: TestApp) {
+    let vendor_id = vendor(&app, "Colo GmbH").await;
+    let id = id_of(&create(&app, yearly(vendor_id)).await);
+    let resp = app
+        .post(&format!("/api/v1/contracts/{id}/slas"), Procurement, &json!({
+            "name": "Bad", "metric": "availability", "direction": "lower_is_better", "target": "99.9",
+            "period_fee": "10.001",
+            "tiers": [{"threshold": "99", "percent": "10", "amount": "5"}, {"threshold": "x", "percent": "101"}]
+        }))
+        .await
+        .expect_problem(422, "validation_failed");
+    assert_eq!(
+        resp.fields(),
+        [
+            "direction",
+            "period_fee",
+            "tiers[0]",
+            "tiers[1].threshold",
+            "tiers[1].percent"
+        ]
+    );
+    app.post(&format!("/api/v1/contracts/{id}/slas"), Procurement, &json!({
+            "name": "Custom", "metric": "custom", "target": "1", "period_fee": "1", "tiers": [{"threshold": "2", "percent": "5"}]
+        }))
+        .await
+        .expect_invalid("direction");
+    app.post("/api/v1/contracts/999999/slas", Procurement, &json!({
+            "name": "x", "metric": "availability", "target": "99", "period_fee": "1", "tiers": [{"threshold": "99", "percent": "5"}]
+        }))
+        .await
+        .expect_problem(404, "not_found");
+}
+
 both_engines!(
     drafting_and_the_schedule,
     bad_contracts_name_every_field,
     tacit_renewal_lifecycle,
     explicit_renewal_options,
     expiry_is_derived,
+    sla_credits_and_report,
+    bad_slas_name_every_field,
 );

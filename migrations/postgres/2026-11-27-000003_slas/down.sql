@@ -1,0 +1,2 @@
+DROP TABLE sla_measurements;
+DROP TABLE slas;

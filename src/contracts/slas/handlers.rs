@@ -1,0 +1,159 @@
+//! `/api/v1/contracts/{id}/slas`, `/api/v1/slas/{id}/measurements` and
+//! `/api/v1/contracts/{id}/sla-report`: HTTP, DTOs and OpenAPI.
+
+use super::model::{Sla, SlaCap, SlaDirection, SlaFields, SlaMetric, SlaPeriod, SlaTier};
+use super::service::{self, Measured, SlaReport};
+use crate::auth::{Action, Actor, Caller};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::JsonBody;
+use crate::http::AppState;
+use crate::money::json::JsonDecimal;
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// Registers the SLA endpoints.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_slas)
+        .service(create_sla)
+        .service(record_sla_measurement)
+        .service(get_sla_report);
+}
+
+/// A new SLA.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSla {
+    /// A name unique within the contract.
+    #[schema(
+        example = "Colocation power availability",
+        min_length = 1,
+        max_length = 200
+    )]
+    pub name: String,
+    /// `availability`, `response_time`, `resolution_time` or `custom`.
+    pub metric: SlaMetric,
+    /// Required for a custom metric; implied by the others.
+    pub direction: Option<SlaDirection>,
+    /// Unit of the target (default `percent` for availability, `hours` for times).
+    pub unit: Option<String>,
+    /// The committed level.
+    pub target: JsonDecimal,
+    /// The fee of one monthly period in the contract's currency: the base of percentage credits.
+    pub period_fee: JsonDecimal,
+    /// Credit tiers: a threshold with a `percent` of the period fee or a fixed `amount`.
+    pub tiers: Vec<SlaTier>,
+    /// The most a period's credit may be (`percent` of the fee or `amount`).
+    pub cap: Option<SlaCap>,
+    /// Credits below this amount are not issued.
+    pub minimum_credit: Option<JsonDecimal>,
+}
+
+/// One month's measurement: the value, or (availability only) the minutes of downtime.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordMeasurement {
+    /// The month, `YYYY-MM`.
+    #[schema(example = "2027-09", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub period: String,
+    /// The measured value in the SLA's unit.
+    pub value: Option<JsonDecimal>,
+    /// Minutes of downtime in the month (availability SLAs).
+    pub downtime_minutes: Option<JsonDecimal>,
+}
+
+/// List a contract's SLAs.
+#[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "Contract id")), responses((status = 200, description = "The SLAs", body = Vec<Sla>)))]
+#[get("/contracts/{id}/slas")]
+pub async fn list_slas(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let slas = caller
+        .read(&state.db, Action::ReadContracts, move |conn| {
+            service::list(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(slas))
+}
+
+/// Define an SLA under a contract.
+#[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "Contract id")), request_body = CreateSla, responses((status = 201, description = "Created", body = Sla)))]
+#[post("/contracts/{id}/slas")]
+pub async fn create_sla(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::WriteContracts)?;
+    let input: CreateSla = body.parse()?;
+    let fields = SlaFields {
+        name: input.name,
+        metric: input.metric,
+        direction: input.direction,
+        unit: input.unit,
+        target: input.target.0,
+        period_fee: input.period_fee.0,
+        tiers: input.tiers,
+        cap: input.cap,
+        minimum_credit: input.minimum_credit.map(|m| m.0),
+    };
+    let contract_id = id.into_inner();
+    let sla = state
+        .db
+        .write(move |tx| service::create(tx, &actor, contract_id, fields))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/contracts/{contract_id}/slas")))
+        .json(sla))
+}
+
+/// Record and evaluate one month of an SLA; the result and its credit are frozen.
+#[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "SLA id")), request_body = RecordMeasurement, responses((status = 201, description = "The evaluated period", body = SlaPeriod)))]
+#[post("/slas/{id}/measurements")]
+pub async fn record_sla_measurement(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::WriteContracts)?;
+    let input: RecordMeasurement = body.parse()?;
+    let measured = match (input.value, input.downtime_minutes) {
+        (Some(value), None) => Measured::Value(value.0),
+        (None, Some(minutes)) => Measured::DowntimeMinutes(minutes.0),
+        _ => {
+            return Err(AppError::invalid(
+                "value",
+                "give exactly one of `value` and `downtime_minutes`",
+            ))
+        }
+    };
+    let sla_id = id.into_inner();
+    let period = input.period;
+    let recorded = state
+        .db
+        .write(move |tx| service::record(tx, &actor, sla_id, &period, measured))
+        .await?;
+    Ok(HttpResponse::Created().json(recorded))
+}
+
+/// Per SLA and period: value, target, met, tier, credit and credit status, with totals.
+#[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "Contract id")), responses((status = 200, description = "The SLA report", body = SlaReport)))]
+#[get("/contracts/{id}/sla-report")]
+pub async fn get_sla_report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let report = caller
+        .read(&state.db, Action::ReadContracts, move |conn| {
+            service::report(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
