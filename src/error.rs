@@ -165,6 +165,12 @@ impl AppError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// 403 `segregation_of_duties`: the role may do this, but not this person on this record
+    /// (a requester approving their own request).
+    pub fn segregation_of_duties(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "segregation_of_duties", detail)
+    }
+
     /// 413 `payload_too_large`.
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
@@ -342,6 +348,10 @@ fn unique_violation(table: Option<&str>, message: &str) -> (&'static str, &'stat
         "fx_rates" => (
             "duplicate_fx_rate",
             "a rate for this pair and date already exists",
+        ),
+        "contract_change_orders" => (
+            "change_order_race",
+            "another change order was proposed for this contract at the same moment; retry",
         ),
         "slas" => (
             "duplicate_sla",

@@ -62,6 +62,8 @@ pub struct ContractInput {
         max_length = 200
     )]
     pub title: String,
+    /// What the vendor delivers under it, up to 10,000 characters.
+    pub scope: Option<String>,
     /// `fixed_price`, `time_and_materials` or `framework`.
     pub contract_type: ContractType,
     /// ISO 4217 currency of the ceiling.
@@ -88,6 +90,7 @@ impl ContractInput {
             vendor_id: self.vendor_id,
             project_ids: self.project_ids,
             title: self.title,
+            scope: self.scope,
             contract_type: self.contract_type,
             currency: self.currency,
             ceiling: self.ceiling.0,

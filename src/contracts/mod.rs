@@ -8,9 +8,12 @@
 //!   the notice deadline, never past the maximum), given notice (tacit renewal) or terminated
 //!   with a reason; every other move is a 409 naming the status and the allowed actions;
 //! - only a draft changes freely; `expired` is derived from the schedule, never stored;
+//! - change orders ([`change_orders`]) are the only way an active contract's ceiling, term or
+//!   scope changes, approved by someone other than the proposer, with the baseline kept;
 //! - SLA service credits ([`credits`]): met or breached, the most severe tier, the exact credit
 //!   with its cap and minimum, availability from downtime over the period's real minutes.
 
+pub mod change_orders;
 pub mod credits;
 pub mod handlers;
 pub mod model;

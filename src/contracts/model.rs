@@ -1,7 +1,7 @@
 use super::terms::{self, Period, Renewal, TermEvents, TermRules};
 use crate::error::AppError;
 use crate::money::{Currency, Money};
-use crate::validate::{required_text, Validator};
+use crate::validate::{optional_text, required_text, Validator};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -110,6 +110,8 @@ pub struct Contract {
     pub project_ids: Vec<i64>,
     /// What it is for.
     pub title: String,
+    /// What the vendor delivers under it.
+    pub scope: Option<String>,
     /// `fixed_price`, `time_and_materials` or `framework`.
     pub contract_type: ContractType,
     /// ISO 4217 currency of the ceiling.
@@ -171,10 +173,12 @@ impl Contract {
         match (self.status, self.renewal.kind) {
             (ContractStatus::Draft, _) => &["update", "activate"],
             (ContractStatus::Active, RenewalKind::Automatic) if self.notice_given_on.is_none() => {
-                &["give_notice", "terminate"]
+                &["give_notice", "propose_change_order", "terminate"]
             }
-            (ContractStatus::Active, RenewalKind::Explicit) => &["renew", "terminate"],
-            (ContractStatus::Active, _) => &["terminate"],
+            (ContractStatus::Active, RenewalKind::Explicit) => {
+                &["renew", "propose_change_order", "terminate"]
+            }
+            (ContractStatus::Active, _) => &["propose_change_order", "terminate"],
             (ContractStatus::Expired | ContractStatus::Terminated, _) => &[],
         }
     }
@@ -234,6 +238,7 @@ pub struct ContractDraft {
     pub vendor_id: i64,
     pub project_ids: Vec<i64>,
     pub title: String,
+    pub scope: Option<String>,
     pub contract_type: ContractType,
     pub ceiling: Money,
     pub start_date: NaiveDate,
@@ -249,6 +254,7 @@ pub struct ContractFields {
     pub vendor_id: i64,
     pub project_ids: Vec<i64>,
     pub title: String,
+    pub scope: Option<String>,
     pub contract_type: ContractType,
     pub currency: String,
     pub ceiling: Decimal,
@@ -264,6 +270,9 @@ impl ContractDraft {
     pub fn parse(fields: ContractFields) -> Result<Self, AppError> {
         let mut v = Validator::new();
         let title = v.check("title", required_text(&fields.title, 200));
+        let scope = v
+            .check("scope", optional_text(fields.scope.as_deref(), 10_000))
+            .flatten();
         let currency = v.check("currency", Currency::parse(fields.currency.trim()));
         let ceiling = currency.and_then(|c| {
             v.check(
@@ -347,6 +356,7 @@ impl ContractDraft {
             vendor_id: fields.vendor_id,
             project_ids,
             title: title.unwrap_or_default(),
+            scope,
             contract_type: fields.contract_type,
             ceiling: ceiling.ok_or_else(|| AppError::invalid("ceiling", "is required"))?,
             start_date: fields.start_date,
@@ -394,6 +404,7 @@ mod tests {
             vendor_id: 1,
             project_ids: vec![3, 1, 3],
             title: "Colocation".into(),
+            scope: None,
             contract_type: ContractType::Framework,
             currency: "EUR".into(),
             ceiling: Decimal::new(25_000_000, 2),

@@ -36,6 +36,7 @@ struct ContractRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    scope: Option<String>,
 }
 
 fn count(value: i32) -> u32 {
@@ -56,6 +57,7 @@ impl ContractRow {
             vendor_id: self.vendor_id,
             project_ids,
             title: self.title.clone(),
+            scope: self.scope.clone(),
             contract_type: ContractType::parse(&self.contract_type)
                 .ok_or_else(|| corrupt("type"))?,
             currency: self.currency.clone(),
@@ -103,6 +105,7 @@ pub fn insert(
             contracts::number.eq(provisional_number),
             contracts::vendor_id.eq(draft.vendor_id),
             contracts::title.eq(&draft.title),
+            contracts::scope.eq(&draft.scope),
             contracts::contract_type.eq(draft.contract_type.as_str()),
             contracts::currency.eq(draft.ceiling.currency().code()),
             contracts::ceiling_units.eq(money_to_units(&draft.ceiling)?),
@@ -151,6 +154,7 @@ pub fn update_terms(
     .set((
         contracts::vendor_id.eq(draft.vendor_id),
         contracts::title.eq(&draft.title),
+        contracts::scope.eq(&draft.scope),
         contracts::contract_type.eq(draft.contract_type.as_str()),
         contracts::currency.eq(draft.ceiling.currency().code()),
         contracts::ceiling_units.eq(money_to_units(&draft.ceiling)?),

@@ -158,6 +158,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        scope -> Nullable<Text>,
     }
 }
 
@@ -212,6 +213,30 @@ diesel::table! {
 diesel::joinable!(slas -> contracts (contract_id));
 diesel::joinable!(sla_measurements -> slas (sla_id));
 
+diesel::table! {
+    contract_change_orders (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        sequence -> Integer,
+        reason -> Text,
+        new_ceiling_units -> Nullable<BigInt>,
+        new_initial_term_months -> Nullable<Integer>,
+        new_scope -> Nullable<Text>,
+        before_ceiling_units -> Nullable<BigInt>,
+        before_initial_term_months -> Nullable<Integer>,
+        before_scope -> Nullable<Text>,
+        status -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(contract_change_orders -> contracts (contract_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_head,
@@ -227,4 +252,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     contract_projects,
     slas,
     sla_measurements,
+    contract_change_orders,
 );

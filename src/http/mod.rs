@@ -29,6 +29,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::fx::handlers::routes(cfg);
     crate::contracts::handlers::routes(cfg);
     crate::contracts::slas::handlers::routes(cfg);
+    crate::contracts::change_orders::handlers::routes(cfg);
     crate::audit::handlers::routes(cfg);
 }
 

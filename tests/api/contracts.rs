@@ -186,7 +186,7 @@ async fn tacit_renewal_lifecycle(app: TestApp) {
         .expect_problem(409, "invalid_transition");
     assert_eq!(
         refused.body["context"]["allowed_actions"],
-        json!(["give_notice", "terminate"])
+        json!(["give_notice", "propose_change_order", "terminate"])
     );
 
     // Notice given on 1 October 2027 misses the first deadline (30 September): the contract
@@ -576,6 +576,169 @@ async fn bad_slas_name_every_field(app: TestApp) {
         .expect_problem(404, "not_found");
 }
 
+async fn change_orders_keep_the_baseline(app: TestApp) {
+    let vendor_id = vendor(&app, "Colo GmbH").await;
+    let id = id_of(&create(&app, yearly(vendor_id)).await);
+    let propose = |body: Value| {
+        let app = &app;
+        async move {
+            app.post(
+                &format!("/api/v1/contracts/{id}/change-orders"),
+                Procurement,
+                &body,
+            )
+            .await
+        }
+    };
+    propose(json!({"reason": "More racks", "ceiling": "300000.00"}))
+        .await
+        .expect_problem(409, "invalid_transition");
+    act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200);
+
+    propose(json!({"reason": "Nothing"}))
+        .await
+        .expect_invalid("changes");
+    propose(json!({"reason": "Too precise", "ceiling": "1.001"}))
+        .await
+        .expect_invalid("ceiling");
+    let first = propose(
+        json!({"reason": "Two more racks", "ceiling": "300000.00", "initial_term_months": 18}),
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(
+        (s(&first["status"]), first["sequence"].as_u64()),
+        ("proposed", Some(1))
+    );
+    let first_id = id_of(&first);
+
+    // The proposer cannot approve their own change; someone else can, once.
+    app.post(
+        &format!("/api/v1/change-orders/{first_id}/approve"),
+        Procurement,
+        &json!({"version": 1}),
+    )
+    .await
+    .expect_problem(403, "segregation_of_duties");
+    let approved = app
+        .post(
+            &format!("/api/v1/change-orders/{first_id}/approve"),
+            Admin,
+            &json!({"version": 1, "reason": "Budget approved"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&approved["status"]), "approved");
+    assert_eq!(
+        approved["replaced"],
+        json!({"ceiling": "250000.00", "initial_term_months": 12, "scope": null})
+    );
+    app.post(
+        &format!("/api/v1/change-orders/{first_id}/approve"),
+        Admin,
+        &json!({"version": 2}),
+    )
+    .await
+    .expect_problem(409, "invalid_transition");
+    let read = app
+        .get(&format!("/api/v1/contracts/{id}?as_of=2027-03-01"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (s(&read["ceiling"]), read["initial_term_months"].as_u64()),
+        ("300000.00", Some(18))
+    );
+    assert_eq!(s(&read["schedule"]["current_term"]["end"]), "2028-06-30");
+
+    let second = propose(json!({"reason": "Scope", "scope": "Two more racks, remote hands"}))
+        .await
+        .expect(201)
+        .body;
+    let second_id = id_of(&second);
+    app.post(
+        &format!("/api/v1/change-orders/{second_id}/reject"),
+        Procurement,
+        &json!({"version": 1}),
+    )
+    .await
+    .expect_invalid("reason");
+    let rejected = app
+        .post(
+            &format!("/api/v1/change-orders/{second_id}/reject"),
+            Procurement,
+            &json!({"version": 1, "reason": "Not now"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (s(&rejected["status"]), s(&rejected["decision_reason"])),
+        ("rejected", "Not now")
+    );
+    let third = propose(json!({"reason": "Indexation", "ceiling": "320000.00"}))
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(third["sequence"].as_u64(), Some(3));
+    app.post(
+        &format!("/api/v1/change-orders/{}/approve", id_of(&third)),
+        Admin,
+        &json!({"version": 1}),
+    )
+    .await
+    .expect(200);
+
+    let baseline = app
+        .get(&format!("/api/v1/contracts/{id}/baseline"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        baseline["original"],
+        json!({"ceiling": "250000.00", "initial_term_months": 12, "initial_term_end": "2027-12-31", "scope": null})
+    );
+    let changes = baseline["changes"].as_array().expect("changes");
+    assert_eq!(
+        changes.len(),
+        2,
+        "rejected change orders are not part of the baseline"
+    );
+    assert_eq!(changes[0]["figures"]["ceiling"], json!("300000.00"));
+    assert_eq!(
+        changes[0]["figures"]["initial_term_end"],
+        json!("2028-06-30")
+    );
+    assert_eq!(changes[1]["figures"]["ceiling"], json!("320000.00"));
+    assert_eq!(baseline["current"], changes[1]["figures"]);
+    let listed = app
+        .get(&format!("/api/v1/contracts/{id}/change-orders"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    let statuses: Vec<&str> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|o| s(&o["status"]))
+        .collect();
+    assert_eq!(statuses, ["approved", "rejected", "approved"]);
+
+    let audit = app
+        .get(
+            &format!("/api/v1/audit?entity=contract&id={id}&action=contract.change"),
+            Admin,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(2));
+}
+
 both_engines!(
     drafting_and_the_schedule,
     bad_contracts_name_every_field,
@@ -584,4 +747,5 @@ both_engines!(
     expiry_is_derived,
     sla_credits_and_report,
     bad_slas_name_every_field,
+    change_orders_keep_the_baseline,
 );

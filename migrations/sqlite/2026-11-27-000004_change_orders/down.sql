@@ -1,0 +1,2 @@
+DROP TABLE contract_change_orders;
+ALTER TABLE contracts DROP COLUMN scope;
