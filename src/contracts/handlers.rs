@@ -364,6 +364,21 @@ async fn transition(
     Ok(ok_resource(&contract))
 }
 
+/// A transition whose body is a [`TransitionInput`]: `version` and an optional day.
+async fn dated_transition(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: i64,
+    req: HttpRequest,
+    body: JsonBody,
+    step: fn(NaiveDate) -> Transition,
+) -> AppResult<HttpResponse> {
+    let input: TransitionInput = body.parse()?;
+    let version = expected_version(input.version, &req)?;
+    let on = input.date.unwrap_or_else(today);
+    transition(state, actor, id, version, step(on)).await
+}
+
 /// Activate a draft contract (its vendor must not be blocked).
 #[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "Contract id")), request_body = TransitionInput, responses((status = 200, description = "The active contract", body = Contract)))]
 #[post("/contracts/{id}/activate")]
@@ -374,9 +389,10 @@ pub async fn activate_contract(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let input: TransitionInput = body.parse()?;
-    let version = expected_version(input.version, &req)?;
-    transition(state, actor, id.into_inner(), version, Transition::Activate).await
+    dated_transition(state, actor, id.into_inner(), req, body, |_| {
+        Transition::Activate
+    })
+    .await
 }
 
 /// Exercise one explicit renewal, by the notice deadline of the current last term.
@@ -389,16 +405,9 @@ pub async fn renew_contract(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let input: TransitionInput = body.parse()?;
-    let version = expected_version(input.version, &req)?;
-    let on = input.date.unwrap_or_else(today);
-    transition(
-        state,
-        actor,
-        id.into_inner(),
-        version,
-        Transition::Renew { on },
-    )
+    dated_transition(state, actor, id.into_inner(), req, body, |on| {
+        Transition::Renew { on }
+    })
     .await
 }
 
@@ -413,16 +422,9 @@ pub async fn give_contract_notice(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    let input: TransitionInput = body.parse()?;
-    let version = expected_version(input.version, &req)?;
-    let on = input.date.unwrap_or_else(today);
-    transition(
-        state,
-        actor,
-        id.into_inner(),
-        version,
-        Transition::GiveNotice { on },
-    )
+    dated_transition(state, actor, id.into_inner(), req, body, |on| {
+        Transition::GiveNotice { on }
+    })
     .await
 }
 

@@ -81,10 +81,7 @@ pub fn propose(
             .flatten(),
         None => None,
     };
-    if proposal.ceiling.is_none()
-        && proposal.initial_term_months.is_none()
-        && proposal.scope.is_none()
-    {
+    if proposal.ceiling.is_none() && proposal.initial_term_months.is_none() && scope.is_none() {
         v.fail(
             "changes",
             "propose at least one of `ceiling`, `initial_term_months` and `scope`",
