@@ -26,6 +26,8 @@ pub enum Action {
     ReadContracts,
     /// Draft, change, activate, renew, give notice on and terminate contracts.
     WriteContracts,
+    /// Accept or reject SOW milestones.
+    AcceptMilestones,
     /// Read and verify the audit log.
     ReadAudit,
     /// Scrape the Prometheus metrics.
@@ -34,7 +36,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadVendors,
         Action::WriteVendors,
         Action::ReadProjects,
@@ -45,6 +47,7 @@ impl Action {
         Action::WriteFxRates,
         Action::ReadContracts,
         Action::WriteContracts,
+        Action::AcceptMilestones,
         Action::ReadAudit,
         Action::ReadMetrics,
     ];
@@ -62,6 +65,7 @@ impl Action {
             Action::WriteFxRates => "change FX rates",
             Action::ReadContracts => "read contracts",
             Action::WriteContracts => "change contracts",
+            Action::AcceptMilestones => "accept or reject milestones",
             Action::ReadAudit => "read the audit log",
             Action::ReadMetrics => "read metrics",
         }
@@ -97,6 +101,7 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
         &[Admin, Procurement, Finance, Pm, Viewer],
     ),
     (Action::WriteContracts, &[Admin, Procurement]),
+    (Action::AcceptMilestones, &[Admin, Pm]),
     (Action::ReadAudit, &[Admin, Finance]),
     (Action::ReadMetrics, &[Admin, Viewer]),
 ];

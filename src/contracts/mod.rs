@@ -10,6 +10,8 @@
 //! - only a draft changes freely; `expired` is derived from the schedule, never stored;
 //! - change orders ([`change_orders`]) are the only way an active contract's ceiling, term or
 //!   scope changes, approved by someone other than the proposer, with the baseline kept;
+//! - statements of work ([`sows`]) with milestones within the SOW's value and the contract's
+//!   ceiling, accepted or rejected by project managers;
 //! - SLA service credits ([`credits`]): met or breached, the most severe tier, the exact credit
 //!   with its cap and minimum, availability from downtime over the period's real minutes.
 
@@ -20,4 +22,5 @@ pub mod model;
 pub mod repo;
 pub mod service;
 pub mod slas;
+pub mod sows;
 pub mod terms;

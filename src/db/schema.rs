@@ -237,6 +237,41 @@ diesel::table! {
 
 diesel::joinable!(contract_change_orders -> contracts (contract_id));
 
+diesel::table! {
+    sows (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        project_id -> BigInt,
+        title -> Text,
+        scope -> Nullable<Text>,
+        deliverables -> Text,
+        value_units -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> BigInt,
+        sow_id -> BigInt,
+        name -> Text,
+        amount_units -> BigInt,
+        due_date -> Date,
+        acceptance_criteria -> Text,
+        status -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_comment -> Nullable<Text>,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(sows -> contracts (contract_id));
+diesel::joinable!(milestones -> sows (sow_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_head,
@@ -253,4 +288,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     slas,
     sla_measurements,
     contract_change_orders,
+    sows,
+    milestones,
 );

@@ -30,6 +30,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::contracts::handlers::routes(cfg);
     crate::contracts::slas::handlers::routes(cfg);
     crate::contracts::change_orders::handlers::routes(cfg);
+    crate::contracts::sows::handlers::routes(cfg);
     crate::audit::handlers::routes(cfg);
 }
 

@@ -2,7 +2,7 @@
 //! legal and illegal.
 
 use crate::helpers::{id_of, s, TestApp};
-use procura::auth::Role::{Admin, Procurement, Viewer};
+use procura::auth::Role::{Admin, Pm, Procurement, Viewer};
 use serde_json::{json, Value};
 
 async fn vendor(app: &TestApp, name: &str) -> i64 {
@@ -739,6 +739,155 @@ async fn change_orders_keep_the_baseline(app: TestApp) {
     assert_eq!(audit["items"].as_array().map(Vec::len), Some(2));
 }
 
+async fn sows_and_milestone_acceptance(app: TestApp) {
+    let vendor_id = vendor(&app, "Integrator SA").await;
+    let project = id_of(
+        &app.create_project(json!({"code": "WAN", "name": "WAN upgrade", "currency": "EUR"}))
+            .await,
+    );
+    let other = id_of(
+        &app.create_project(json!({"code": "OTHER", "name": "Other", "currency": "EUR"}))
+            .await,
+    );
+    let mut body = yearly(vendor_id);
+    body["project_ids"] = json!([project]);
+    let id = id_of(&create(&app, body).await);
+    act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200);
+    let sow = |project_id: i64, value: &str, milestones: Value| {
+        json!({"project_id": project_id, "title": "Site surveys", "value": value,
+               "deliverables": ["Survey report"], "milestones": milestones})
+    };
+    let milestone = |name: &str, amount: &str| json!({"name": name, "amount": amount, "due_date": "2027-06-30", "acceptance_criteria": "Signed report"});
+    let path = format!("/api/v1/contracts/{id}/sows");
+    app.post(&path, Procurement, &sow(other, "1000", json!([])))
+        .await
+        .expect_invalid("project_id");
+    let over = app
+        .post(
+            &path,
+            Procurement,
+            &sow(
+                project,
+                "100000.00",
+                json!([milestone("A", "40000"), milestone("B", "70000")]),
+            ),
+        )
+        .await
+        .expect_problem(409, "milestones_exceed_sow");
+    assert_eq!(s(&over.body["context"]["over_by"]), "10000.00");
+    app.post(&path, Procurement, &sow(project, "300000", json!([])))
+        .await
+        .expect_problem(409, "sows_exceed_ceiling");
+    let created = app
+        .post(
+            &path,
+            Procurement,
+            &sow(
+                project,
+                "200000.00",
+                json!([
+                    milestone("Survey", "80000"),
+                    milestone("Design", "120000.00")
+                ]),
+            ),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        (s(&created["value"]), s(&created["milestones_total"])),
+        ("200000.00", "200000.00")
+    );
+    let beyond = app
+        .post(&path, Procurement, &sow(project, "60000", json!([])))
+        .await
+        .expect_problem(409, "sows_exceed_ceiling");
+    assert_eq!(
+        (
+            s(&beyond.body["context"]["other_sows"]),
+            s(&beyond.body["context"]["over_by"])
+        ),
+        ("200000.00", "10000.00")
+    );
+
+    let milestone_id = id_of(&created["milestones"][0]);
+    let step = |action: &str, role, body: Value| {
+        let app = &app;
+        let path = format!("/api/v1/milestones/{milestone_id}/{action}");
+        async move { app.post(&path, role, &body).await }
+    };
+    let refused = step("accept", Pm, json!({"version": 1}))
+        .await
+        .expect_problem(409, "invalid_transition");
+    assert_eq!(
+        refused.body["context"]["allowed_actions"],
+        json!(["submit"])
+    );
+    step("submit", Procurement, json!({"version": 1}))
+        .await
+        .expect(200);
+    step("accept", Procurement, json!({"version": 2}))
+        .await
+        .expect_problem(403, "forbidden");
+    step("reject", Pm, json!({"version": 2}))
+        .await
+        .expect_invalid("reason");
+    let rejected = step(
+        "reject",
+        Pm,
+        json!({"version": 2, "comment": "Report unsigned"}),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(
+        (s(&rejected["status"]), s(&rejected["decision_comment"])),
+        ("rejected", "Report unsigned")
+    );
+    step("submit", Procurement, json!({"version": 3}))
+        .await
+        .expect(200);
+    let accepted = step("accept", Pm, json!({"version": 4, "comment": "Signed"}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (s(&accepted["status"]), s(&accepted["decided_by"])),
+        ("accepted", "test-pm")
+    );
+    step("reject", Pm, json!({"version": 5, "comment": "late"}))
+        .await
+        .expect_problem(409, "invalid_transition");
+
+    let listed = app.get(&path, Viewer).await.expect(200).body;
+    assert_eq!(s(&listed[0]["milestones"][0]["status"]), "accepted");
+    let audit = app
+        .get(
+            &format!("/api/v1/audit?entity=milestone&id={milestone_id}"),
+            Admin,
+        )
+        .await
+        .expect(200)
+        .body;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| s(&r["action"]))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "milestone.submit",
+            "milestone.reject",
+            "milestone.submit",
+            "milestone.accept"
+        ]
+    );
+}
+
 both_engines!(
     drafting_and_the_schedule,
     bad_contracts_name_every_field,
@@ -748,4 +897,5 @@ both_engines!(
     sla_credits_and_report,
     bad_slas_name_every_field,
     change_orders_keep_the_baseline,
+    sows_and_milestone_acceptance,
 );

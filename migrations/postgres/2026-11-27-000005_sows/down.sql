@@ -1,0 +1,2 @@
+DROP TABLE milestones;
+DROP TABLE sows;
