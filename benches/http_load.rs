@@ -269,6 +269,7 @@ async fn bench_engine(label: &str, database_url: &str, clients: usize, seconds: 
 fn postgres_database() -> Option<(String, String)> {
     let admin = std::env::var("PROCURA_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    procura::db::prepare_postgres_client();
     let mut conn = match diesel::PgConnection::establish(&admin) {
         Ok(conn) => conn,
         Err(error) => {

@@ -17,6 +17,16 @@ pub enum DbConnection {
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+/// Initialises OpenSSL (used by libpq for TLS) without its exit-time cleanup. Call it before the
+/// first PostgreSQL connection of a process. By default OpenSSL frees its state in an `atexit`
+/// handler; when a pool thread is still inside libpq (a connection being opened in the
+/// background) as the process exits, that handler frees memory the thread is using, and the
+/// process dies with a segmentation fault after its work is done (seen on about one `procura
+/// token create` in ten). The operating system reclaims the memory anyway.
+pub fn prepare_postgres_client() {
+    openssl_sys::init();
+}
+
 /// An r2d2 manager that picks the engine from the URL scheme and reports the driver's real
 /// error (Diesel's own multi-engine `establish` tries each engine and hides the cause).
 #[derive(Debug, Clone)]
@@ -52,10 +62,13 @@ impl ConnectionManager {
                 tracing::debug!(path = %self.url.target, "opened a SQLite connection");
                 Ok(DbConnection::Sqlite(conn))
             }
-            Engine::Postgres => PgConnection::establish(&self.url.target)
+            Engine::Postgres => {
+                prepare_postgres_client();
+                PgConnection::establish(&self.url.target)
                 .inspect(|_| tracing::debug!(url = %self.url.redacted(), "opened a PostgreSQL connection"))
                 .map(DbConnection::Postgresql)
-                .map_err(|e| fail(e.to_string().trim().to_string())),
+                .map_err(|e| fail(e.to_string().trim().to_string()))
+            }
         }
     }
 }

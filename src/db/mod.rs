@@ -20,7 +20,7 @@ pub mod schema;
 pub mod sql;
 mod url;
 
-pub use connection::{ConnectionManager, DbConnection, MultiBackend};
+pub use connection::{prepare_postgres_client, ConnectionManager, DbConnection, MultiBackend};
 pub use url::{DatabaseUrl, Engine};
 
 use crate::error::{AppError, AppResult};

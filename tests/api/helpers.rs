@@ -95,6 +95,7 @@ impl TestDb {
             Engine::Postgres => {
                 let admin_url = std::env::var("PROCURA_TEST_POSTGRES_URL")
                     .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string());
+                procura::db::prepare_postgres_client();
                 let mut admin = match PgConnection::establish(&admin_url) {
                     Ok(conn) => conn,
                     Err(error) => {

@@ -75,6 +75,7 @@ fn sqlite_columns(path: &str) -> BTreeSet<Column> {
 }
 
 fn postgres_columns(url: &str) -> BTreeSet<Column> {
+    procura::db::prepare_postgres_client();
     let mut conn = PgConnection::establish(url).unwrap_or_else(|e| panic!("open PostgreSQL: {e}"));
     let rows: Vec<PgColumn> = diesel::sql_query(
         "SELECT table_name::text AS table_name, column_name::text AS column_name, \
