@@ -2,7 +2,7 @@
 //!
 //! `serde_json` is built with `arbitrary_precision`, so a JSON number reaches us as the text
 //! the client wrote; it is parsed by [`parse_decimal`](super::parse_decimal) and never passes
-//! through `f64`.
+//! through a binary floating-point number.
 
 use rust_decimal::Decimal;
 use serde::de::{Deserializer, Error as _};
@@ -71,7 +71,7 @@ mod tests {
 
     #[test]
     fn numbers_are_read_exactly_never_through_f64() {
-        // 0.1 + 0.2 style traps and more digits than f64 holds
+        // 0.1 + 0.2 style traps and more digits than a binary double holds
         assert_eq!(
             read("12345678901234.5678").expect("exact").to_string(),
             "12345678901234.5678"

@@ -11,7 +11,7 @@
 //! - storage: amounts are `BIGINT` in 1/10,000 units on both engines, so SQL sums and comparisons
 //!   are exact; rates, unit prices and quantities are canonical decimal text that SQL never sums
 //!   ([`storage`]);
-//! - JSON carries decimals as strings and accepts JSON numbers exactly, never through `f64`
+//! - JSON carries decimals as strings and accepts JSON numbers exactly, never through binary floating point
 //!   ([`json`]).
 
 mod allocation;
