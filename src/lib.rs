@@ -15,6 +15,7 @@ pub mod error;
 pub mod fx;
 pub mod http;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod money;
 pub mod openapi;
 pub mod projects;

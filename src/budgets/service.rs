@@ -94,14 +94,7 @@ pub fn update(
 ) -> AppResult<BudgetLine> {
     let before = stored(tx, id)?;
     let project = projects::get_writable(tx, before.line.project_id)?;
-    if before.line.version != expected_version {
-        return Err(AppError::version_conflict(
-            "budget line",
-            id,
-            expected_version,
-            before.line.version,
-        ));
-    }
+    crate::lifecycle::check_version("budget line", id, before.line.version, expected_version)?;
     let mut v = Validator::new();
     let cost_center = match &changes.cost_center {
         Some(text) => v.check("cost_center", required_text(text, 64)),

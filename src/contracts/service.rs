@@ -225,14 +225,7 @@ fn stored(conn: &mut DbConnection, id: i64) -> AppResult<Contract> {
 
 fn current(conn: &mut DbConnection, id: i64, expected_version: i64) -> AppResult<Contract> {
     let contract = stored(conn, id)?;
-    if contract.version != expected_version {
-        return Err(AppError::version_conflict(
-            "contract",
-            id,
-            expected_version,
-            contract.version,
-        ));
-    }
+    crate::lifecycle::check_version("contract", id, contract.version, expected_version)?;
     Ok(contract)
 }
 

@@ -75,14 +75,7 @@ pub fn update(
     source: Option<Option<String>>,
 ) -> AppResult<FxRate> {
     let before = repo::find(tx, id)?.ok_or_else(|| AppError::not_found("FX rate", id))?;
-    if before.rate.version != expected_version {
-        return Err(AppError::version_conflict(
-            "FX rate",
-            id,
-            expected_version,
-            before.rate.version,
-        ));
-    }
+    crate::lifecycle::check_version("FX rate", id, before.rate.version, expected_version)?;
     let mut v = Validator::new();
     let rate = match rate {
         Some(rate) => v.check("rate", check_rate(rate)),

@@ -8,6 +8,7 @@ use crate::clock;
 use crate::db::{DbConnection, Tx};
 use crate::error::{AppError, AppResult};
 use crate::http::responses::{Page, PageWindow};
+use crate::lifecycle;
 
 /// Creates a project.
 pub fn create(tx: &mut Tx<'_>, actor: &Actor, draft: ProjectDraft) -> AppResult<Project> {
@@ -35,7 +36,7 @@ pub fn update(
     changes: ProjectChanges,
 ) -> AppResult<Project> {
     let before = get_writable(tx, id)?;
-    check_version(&before, expected_version)?;
+    lifecycle::check_version("project", id, before.version, expected_version)?;
     let draft = ProjectDraft::apply(&before, changes)?;
     if draft.currency.code() != before.currency && repo::has_budget_lines(tx, id)? {
         return Err(AppError::conflict(
@@ -72,36 +73,17 @@ pub fn set_archived(
     archive: bool,
 ) -> AppResult<Project> {
     let before = get(tx, id)?;
-    check_version(&before, expected_version)?;
-    match (archive, before.archived_at.is_some()) {
-        (true, true) => {
-            return Err(AppError::conflict(
-                "archived",
-                format!("project {id} is already archived"),
-            ))
-        }
-        (false, false) => {
-            return Err(AppError::conflict(
-                "not_archived",
-                format!("project {id} is not archived"),
-            ))
-        }
-        _ => {}
-    }
+    lifecycle::check_version("project", id, before.version, expected_version)?;
+    let action = lifecycle::archive_action("project", id, before.archived_at.is_some(), archive)?;
     let now = clock::now();
     if !repo::set_archived(tx, id, expected_version, archive.then_some(now), now)? {
         return Err(stale(tx, id, expected_version));
     }
     let after = get(tx, id)?;
-    let action = if archive {
-        "project.archive"
-    } else {
-        "project.restore"
-    };
     audit::record(
         tx,
         &actor.name,
-        action,
+        &action,
         "project",
         id,
         Some(&before),
@@ -135,19 +117,6 @@ pub fn list(
 ) -> AppResult<Page<Project>> {
     let rows = repo::list(conn, filter, window.after, window.fetch())?;
     Ok(window.page(rows, |p| p.id, |p| p))
-}
-
-fn check_version(project: &Project, expected: i64) -> AppResult<()> {
-    if project.version == expected {
-        Ok(())
-    } else {
-        Err(AppError::version_conflict(
-            "project",
-            project.id,
-            expected,
-            project.version,
-        ))
-    }
 }
 
 fn stale(conn: &mut DbConnection, id: i64, expected: i64) -> AppError {

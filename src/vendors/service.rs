@@ -8,6 +8,7 @@ use crate::clock;
 use crate::db::{DbConnection, Tx};
 use crate::error::{AppError, AppResult};
 use crate::http::responses::{Page, PageWindow};
+use crate::lifecycle;
 
 /// Creates a vendor.
 pub fn create(tx: &mut Tx<'_>, actor: &Actor, draft: VendorDraft) -> AppResult<Vendor> {
@@ -41,7 +42,7 @@ pub fn update(
             format!("vendor {id} is archived; restore it before changing it"),
         ));
     }
-    check_version(&before, expected_version)?;
+    lifecycle::check_version("vendor", id, before.version, expected_version)?;
     let draft = VendorDraft::of(&before).apply(changes)?;
     ensure_tax_id_free(tx, draft.tax_id.as_deref(), Some(id))?;
     if !repo::update(tx, id, expected_version, &draft, clock::now())? {
@@ -69,36 +70,17 @@ pub fn set_archived(
     archive: bool,
 ) -> AppResult<Vendor> {
     let before = get(tx, id)?;
-    check_version(&before, expected_version)?;
-    match (archive, before.archived_at.is_some()) {
-        (true, true) => {
-            return Err(AppError::conflict(
-                "archived",
-                format!("vendor {id} is already archived"),
-            ))
-        }
-        (false, false) => {
-            return Err(AppError::conflict(
-                "not_archived",
-                format!("vendor {id} is not archived"),
-            ))
-        }
-        _ => {}
-    }
+    lifecycle::check_version("vendor", id, before.version, expected_version)?;
+    let action = lifecycle::archive_action("vendor", id, before.archived_at.is_some(), archive)?;
     let now = clock::now();
     if !repo::set_archived(tx, id, expected_version, archive.then_some(now), now)? {
         return Err(stale(tx, id, expected_version));
     }
     let after = get(tx, id)?;
-    let action = if archive {
-        "vendor.archive"
-    } else {
-        "vendor.restore"
-    };
     audit::record(
         tx,
         &actor.name,
-        action,
+        &action,
         "vendor",
         id,
         Some(&before),
@@ -120,19 +102,6 @@ pub fn list(
 ) -> AppResult<Page<Vendor>> {
     let rows = repo::list(conn, filter, window.after, window.fetch())?;
     Ok(window.page(rows, |v| v.id, |v| v))
-}
-
-fn check_version(vendor: &Vendor, expected: i64) -> AppResult<()> {
-    if vendor.version == expected {
-        Ok(())
-    } else {
-        Err(AppError::version_conflict(
-            "vendor",
-            vendor.id,
-            expected,
-            vendor.version,
-        ))
-    }
 }
 
 fn stale(conn: &mut DbConnection, id: i64, expected: i64) -> AppError {

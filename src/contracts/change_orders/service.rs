@@ -119,14 +119,12 @@ fn stored(conn: &mut DbConnection, id: i64) -> AppResult<StoredOrder> {
 }
 
 fn proposed(order: &StoredOrder, expected_version: i64, action: &str) -> AppResult<()> {
-    if order.order.version != expected_version {
-        return Err(AppError::version_conflict(
-            "change order",
-            order.order.id,
-            expected_version,
-            order.order.version,
-        ));
-    }
+    crate::lifecycle::check_version(
+        "change order",
+        order.order.id,
+        order.order.version,
+        expected_version,
+    )?;
     if order.order.status != ChangeOrderStatus::Proposed {
         return Err(AppError::conflict(
             "invalid_transition",

@@ -231,14 +231,7 @@ pub fn step(
     step: MilestoneStep,
 ) -> AppResult<Milestone> {
     let before = milestone(tx, id)?;
-    if before.version != expected_version {
-        return Err(AppError::version_conflict(
-            "milestone",
-            id,
-            expected_version,
-            before.version,
-        ));
-    }
+    crate::lifecycle::check_version("milestone", id, before.version, expected_version)?;
     let action = match step {
         MilestoneStep::Submit => "submit",
         MilestoneStep::Accept { .. } => "accept",
