@@ -56,6 +56,36 @@ pub struct ServeArgs {
     /// Seconds to let in-flight requests finish on SIGINT/SIGTERM.
     #[arg(long, env = "PROCURA_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Purchase-order approval bands: `LIMIT:APPROVALS:ROLE|ROLE;…;*:APPROVALS:ROLES`, limits
+    /// in the budget's currency, ascending.
+    #[arg(long, env = "PROCURA_PO_APPROVAL_BANDS", value_parser = parse_bands,
+          default_value = "10000:1:procurement|finance|admin;100000:2:procurement|finance|admin;*:3:procurement|finance|admin")]
+    pub po_approval_bands: crate::purchase_orders::approval::ApprovalPolicy,
+    /// Over-receipt tolerance in percent of the ordered quantity.
+    #[arg(long, env = "PROCURA_OVER_RECEIPT_PERCENT", value_parser = parse_percent, default_value = "0")]
+    pub over_receipt_percent: rust_decimal::Decimal,
+    /// Let whoever approved a purchase order also receive against it.
+    #[arg(long, env = "PROCURA_APPROVER_MAY_RECEIVE", default_value_t = false)]
+    pub approver_may_receive: bool,
+    /// Asset tag pattern: literal text with `{year}`, `{category}`, `{project}` and one `{seq:N}`.
+    #[arg(long, env = "PROCURA_ASSET_TAG_PATTERN", value_parser = crate::assets::tags::TagPattern::parse,
+          default_value = "AST-{year}-{seq:6}")]
+    pub asset_tag_pattern: crate::assets::tags::TagPattern,
+    /// Days within which a same-vendor, same-total invoice is held as a suspected duplicate.
+    #[arg(long, env = "PROCURA_DUPLICATE_INVOICE_DAYS", default_value_t = 7)]
+    pub duplicate_invoice_days: u32,
+}
+
+fn parse_bands(text: &str) -> Result<crate::purchase_orders::approval::ApprovalPolicy, String> {
+    crate::purchase_orders::approval::ApprovalPolicy::parse(text)
+}
+
+fn parse_percent(text: &str) -> Result<rust_decimal::Decimal, String> {
+    let value = crate::money::parse_decimal(text).map_err(|e| e.to_string())?;
+    if value.is_sign_negative() || value > rust_decimal::Decimal::ONE_HUNDRED {
+        return Err(format!("{value} is not a percentage between 0 and 100"));
+    }
+    Ok(value)
 }
 
 /// Token commands.
@@ -176,6 +206,13 @@ fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         workers: args.workers,
         max_body_bytes: args.max_body_bytes,
         shutdown_timeout_secs: args.shutdown_timeout,
+        purchasing: config::PurchasingRules {
+            approval: args.po_approval_bands,
+            over_receipt_percent: args.over_receipt_percent,
+            approver_may_receive: args.approver_may_receive,
+            asset_tag_pattern: args.asset_tag_pattern,
+            duplicate_invoice_days: args.duplicate_invoice_days,
+        },
     };
     let engine = db.engine();
     let runtime = actix_web::rt::System::new();

@@ -23,6 +23,36 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Seconds to finish in-flight requests on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Purchase-to-pay rules.
+    pub purchasing: PurchasingRules,
+}
+
+/// The purchase-to-pay rules an organisation tunes (see the README for the defaults' reasons).
+#[derive(Debug, Clone)]
+pub struct PurchasingRules {
+    /// Which roles approve a purchase order, and how many, by its value in the budget's currency.
+    pub approval: crate::purchase_orders::approval::ApprovalPolicy,
+    /// How far a line may be received beyond its ordered quantity, in percent (0 = not at all).
+    pub over_receipt_percent: rust_decimal::Decimal,
+    /// Whether someone who approved a purchase order may also receive against it.
+    pub approver_may_receive: bool,
+    /// The pattern of new asset tags.
+    pub asset_tag_pattern: crate::assets::tags::TagPattern,
+    /// Invoices from one vendor with the same total within this many days of each other are held
+    /// as suspected duplicates.
+    pub duplicate_invoice_days: u32,
+}
+
+impl Default for PurchasingRules {
+    fn default() -> Self {
+        Self {
+            approval: crate::purchase_orders::approval::ApprovalPolicy::defaults(),
+            over_receipt_percent: rust_decimal::Decimal::ZERO,
+            approver_may_receive: false,
+            asset_tag_pattern: crate::assets::tags::TagPattern::default_pattern(),
+            duplicate_invoice_days: 7,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +64,7 @@ impl Default for Settings {
             workers: 0,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             shutdown_timeout_secs: 30,
+            purchasing: PurchasingRules::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! The crate is the whole service; `main.rs` only reads the command line and calls in here.
 
 pub mod app;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod budgets;
@@ -15,9 +16,11 @@ pub mod error;
 pub mod fx;
 pub mod http;
 pub mod idempotency;
+pub mod invoices;
 pub mod lifecycle;
 pub mod money;
 pub mod openapi;
 pub mod projects;
+pub mod purchase_orders;
 pub mod validate;
 pub mod vendors;

@@ -28,6 +28,24 @@ pub enum Action {
     WriteContracts,
     /// Accept or reject SOW milestones.
     AcceptMilestones,
+    /// Read purchase orders, receipts and invoices.
+    ReadPurchasing,
+    /// Raise, change, submit, issue, cancel and close purchase orders.
+    WritePurchaseOrders,
+    /// Approve or reject purchase orders (the approval bands narrow this further).
+    ApprovePurchaseOrders,
+    /// Record receipts and returns.
+    ReceiveGoods,
+    /// Read the asset register.
+    ReadAssets,
+    /// Register, move and change the status of assets.
+    WriteAssets,
+    /// Record invoices, credit memos and payments.
+    WriteInvoices,
+    /// Approve, release or reject invoices.
+    ApproveInvoices,
+    /// Change invoice-matching tolerances.
+    WriteTolerances,
     /// Read and verify the audit log.
     ReadAudit,
     /// Scrape the Prometheus metrics.
@@ -36,7 +54,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 22] = [
         Action::ReadVendors,
         Action::WriteVendors,
         Action::ReadProjects,
@@ -48,6 +66,15 @@ impl Action {
         Action::ReadContracts,
         Action::WriteContracts,
         Action::AcceptMilestones,
+        Action::ReadPurchasing,
+        Action::WritePurchaseOrders,
+        Action::ApprovePurchaseOrders,
+        Action::ReceiveGoods,
+        Action::ReadAssets,
+        Action::WriteAssets,
+        Action::WriteInvoices,
+        Action::ApproveInvoices,
+        Action::WriteTolerances,
         Action::ReadAudit,
         Action::ReadMetrics,
     ];
@@ -66,6 +93,15 @@ impl Action {
             Action::ReadContracts => "read contracts",
             Action::WriteContracts => "change contracts",
             Action::AcceptMilestones => "accept or reject milestones",
+            Action::ReadPurchasing => "read purchase orders, receipts and invoices",
+            Action::WritePurchaseOrders => "raise and change purchase orders",
+            Action::ApprovePurchaseOrders => "approve purchase orders",
+            Action::ReceiveGoods => "record receipts and returns",
+            Action::ReadAssets => "read assets",
+            Action::WriteAssets => "register and move assets",
+            Action::WriteInvoices => "record invoices and payments",
+            Action::ApproveInvoices => "approve, release or reject invoices",
+            Action::WriteTolerances => "change matching tolerances",
             Action::ReadAudit => "read the audit log",
             Action::ReadMetrics => "read metrics",
         }
@@ -102,6 +138,15 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     ),
     (Action::WriteContracts, &[Admin, Procurement]),
     (Action::AcceptMilestones, &[Admin, Pm]),
+    (Action::ReadPurchasing, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (Action::WritePurchaseOrders, &[Admin, Procurement, Pm]),
+    (Action::ApprovePurchaseOrders, &[Admin, Procurement, Finance]),
+    (Action::ReceiveGoods, &[Admin, Procurement, Pm]),
+    (Action::ReadAssets, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (Action::WriteAssets, &[Admin, Procurement, Pm]),
+    (Action::WriteInvoices, &[Admin, Finance]),
+    (Action::ApproveInvoices, &[Admin, Finance]),
+    (Action::WriteTolerances, &[Admin, Finance]),
     (Action::ReadAudit, &[Admin, Finance]),
     (Action::ReadMetrics, &[Admin, Viewer]),
 ];

@@ -17,6 +17,7 @@
 mod connection;
 pub mod migrations;
 pub mod schema;
+pub mod sequences;
 pub mod sql;
 mod url;
 

@@ -88,6 +88,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        budget_policy -> Text,
     }
 }
 
@@ -269,6 +270,251 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    number_sequences (name) {
+        name -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        dedupe_key -> Text,
+        kind -> Text,
+        project_id -> Nullable<BigInt>,
+        subject -> Text,
+        body -> Text,
+        recipients -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    purchase_orders (id) {
+        id -> BigInt,
+        number -> Text,
+        vendor_id -> BigInt,
+        project_id -> BigInt,
+        contract_id -> Nullable<BigInt>,
+        currency -> Text,
+        budget_currency -> Text,
+        fx_rate -> Text,
+        order_date -> Date,
+        status -> Text,
+        revision -> BigInt,
+        requested_by -> Text,
+        requested_by_token -> BigInt,
+        notes -> Nullable<Text>,
+        net_units -> BigInt,
+        tax_units -> BigInt,
+        total_units -> BigInt,
+        net_budget_units -> BigInt,
+        approved_net_budget_units -> BigInt,
+        approvals_required -> BigInt,
+        status_reason -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        approved_at -> Nullable<Timestamp>,
+        issued_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    purchase_order_lines (id) {
+        id -> BigInt,
+        po_id -> BigInt,
+        line_no -> BigInt,
+        description -> Text,
+        quantity -> Text,
+        unit -> Text,
+        unit_price -> Text,
+        tax_percent -> Text,
+        budget_line_id -> BigInt,
+        is_asset -> Bool,
+        asset_category -> Nullable<Text>,
+        promised_date -> Nullable<Date>,
+        net_units -> BigInt,
+        tax_units -> BigInt,
+        net_budget_units -> BigInt,
+        quantity_received -> Text,
+        quantity_invoiced -> Text,
+        released_budget_units -> BigInt,
+    }
+}
+
+diesel::table! {
+    purchase_order_approvals (id) {
+        id -> BigInt,
+        po_id -> BigInt,
+        revision -> BigInt,
+        approver -> Text,
+        approver_token -> BigInt,
+        role -> Text,
+        approved_at -> Timestamp,
+        override_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    purchase_order_revisions (id) {
+        id -> BigInt,
+        po_id -> BigInt,
+        revision -> BigInt,
+        snapshot -> Text,
+        reason -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> BigInt,
+        number -> Text,
+        po_id -> BigInt,
+        kind -> Text,
+        reverses_receipt_id -> Nullable<BigInt>,
+        received_on -> Date,
+        received_by -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    receipt_lines (id) {
+        id -> BigInt,
+        receipt_id -> BigInt,
+        po_line_id -> BigInt,
+        quantity -> Text,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> BigInt,
+        number -> Text,
+        normalised_number -> Text,
+        vendor_id -> BigInt,
+        kind -> Text,
+        original_invoice_id -> Nullable<BigInt>,
+        invoice_date -> Date,
+        due_date -> Nullable<Date>,
+        currency -> Text,
+        net_units -> BigInt,
+        tax_units -> BigInt,
+        total_units -> BigInt,
+        status -> Text,
+        hold_reasons -> Text,
+        created_by -> Text,
+        created_by_token -> BigInt,
+        decided_by -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        paid_units -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoice_lines (id) {
+        id -> BigInt,
+        invoice_id -> BigInt,
+        line_no -> BigInt,
+        po_line_id -> Nullable<BigInt>,
+        milestone_id -> Nullable<BigInt>,
+        budget_line_id -> BigInt,
+        description -> Text,
+        quantity -> Text,
+        unit_price -> Text,
+        tax_percent -> Text,
+        net_units -> BigInt,
+        tax_units -> BigInt,
+        fx_rate -> Text,
+        net_budget_units -> BigInt,
+        match_result -> Text,
+    }
+}
+
+diesel::table! {
+    invoice_payments (id) {
+        id -> BigInt,
+        invoice_id -> BigInt,
+        amount_units -> BigInt,
+        paid_on -> Date,
+        reference -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    match_tolerances (id) {
+        id -> BigInt,
+        scope_key -> Text,
+        vendor_id -> Nullable<BigInt>,
+        contract_id -> Nullable<BigInt>,
+        price_percent -> Nullable<Text>,
+        price_absolute -> Nullable<Text>,
+        quantity_percent -> Nullable<Text>,
+        quantity_absolute -> Nullable<Text>,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assets (id) {
+        id -> BigInt,
+        tag -> Text,
+        status -> Text,
+        category -> Text,
+        description -> Text,
+        po_line_id -> BigInt,
+        receipt_id -> BigInt,
+        vendor_id -> BigInt,
+        project_id -> BigInt,
+        contract_id -> Nullable<BigInt>,
+        invoice_line_id -> Nullable<BigInt>,
+        cost_units -> Nullable<BigInt>,
+        cost_currency -> Text,
+        serial_number -> Nullable<Text>,
+        site -> Nullable<Text>,
+        room -> Nullable<Text>,
+        rack -> Nullable<Text>,
+        rack_unit -> Nullable<Text>,
+        in_service_date -> Nullable<Date>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    asset_events (id) {
+        id -> BigInt,
+        asset_id -> BigInt,
+        kind -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        location -> Nullable<Text>,
+        note -> Nullable<Text>,
+        actor -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sows -> contracts (contract_id));
 diesel::joinable!(milestones -> sows (sow_id));
 
@@ -290,4 +536,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     contract_change_orders,
     sows,
     milestones,
+    number_sequences,
+    alerts,
+    purchase_orders,
+    purchase_order_lines,
+    purchase_order_approvals,
+    purchase_order_revisions,
+    receipts,
+    receipt_lines,
+    invoices,
+    invoice_lines,
+    invoice_payments,
+    match_tolerances,
+    assets,
+    asset_events,
 );

@@ -1,7 +1,7 @@
 //! `/api/v1/projects`: HTTP, DTOs and OpenAPI.
 
 use super::model::{
-    normalize_code, Project, ProjectChanges, ProjectDraft, ProjectFields, ProjectStatus,
+    normalize_code, BudgetPolicy, Project, ProjectChanges, ProjectDraft, ProjectFields, ProjectStatus,
 };
 use super::repo::ProjectFilter;
 use super::service;
@@ -65,6 +65,8 @@ pub struct CreateProject {
     pub end_date: Option<NaiveDate>,
     /// Budget-use percentages that raise alerts, strictly ascending (default 80, 90, 100).
     pub alert_thresholds: Option<Vec<JsonDecimal>>,
+    /// What a purchase-order approval that breaks a budget line does (default `block`).
+    pub budget_policy: Option<BudgetPolicy>,
 }
 
 /// Changes to a project: send only what changes, plus the `version` you read.
@@ -107,6 +109,8 @@ pub struct UpdateProject {
     pub end_date: Option<Option<NaiveDate>>,
     /// The full new list of alert thresholds.
     pub alert_thresholds: Option<Vec<JsonDecimal>>,
+    /// New budget policy.
+    pub budget_policy: Option<BudgetPolicy>,
 }
 
 /// Filters for the project list.
@@ -191,6 +195,7 @@ pub async fn create_project(
         start_date: input.start_date,
         end_date: input.end_date,
         alert_thresholds: decimals(input.alert_thresholds),
+        budget_policy: input.budget_policy,
     })?;
     let by = actor.clone();
     idempotency::create(&state, &actor, key, &req, &body, move |tx| {
@@ -246,6 +251,7 @@ pub async fn update_project(
         start_date: input.start_date,
         end_date: input.end_date,
         alert_thresholds: decimals(input.alert_thresholds),
+        budget_policy: input.budget_policy,
     };
     let id = id.into_inner();
     let project = state

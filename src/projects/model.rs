@@ -44,6 +44,36 @@ impl ProjectStatus {
     }
 }
 
+/// What happens when approving a purchase order would take a budget line past its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetPolicy {
+    /// Approve, and raise an alert.
+    Warn,
+    /// Refuse the approval (409 with the figures).
+    Block,
+    /// Refuse unless a budget approver (finance or admin) gives an override reason.
+    Override,
+}
+
+impl BudgetPolicy {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetPolicy::Warn => "warn",
+            BudgetPolicy::Block => "block",
+            BudgetPolicy::Override => "override",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [BudgetPolicy::Warn, BudgetPolicy::Block, BudgetPolicy::Override]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
+}
+
 /// A project as Procura shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Project {
@@ -75,6 +105,9 @@ pub struct Project {
     /// Budget-use percentages that raise alerts, ascending, as decimal strings.
     #[schema(example = json!(["80", "90", "100"]))]
     pub alert_thresholds: Vec<String>,
+    /// What a purchase-order approval that breaks a budget line does: `warn`, `block` or
+    /// `override`.
+    pub budget_policy: BudgetPolicy,
     /// When the project was archived.
     pub archived_at: Option<DateTime<Utc>>,
     /// Changes with every update; send it back to update.
@@ -106,6 +139,7 @@ pub struct ProjectDraft {
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub alert_thresholds: Vec<Decimal>,
+    pub budget_policy: BudgetPolicy,
 }
 
 /// Raw project fields as received, before validation.
@@ -122,6 +156,7 @@ pub struct ProjectFields {
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub alert_thresholds: Option<Vec<Decimal>>,
+    pub budget_policy: Option<BudgetPolicy>,
 }
 
 /// Requested changes; `None` leaves a field, `Some(None)` clears it.
@@ -138,6 +173,7 @@ pub struct ProjectChanges {
     pub start_date: Option<Option<NaiveDate>>,
     pub end_date: Option<Option<NaiveDate>>,
     pub alert_thresholds: Option<Vec<Decimal>>,
+    pub budget_policy: Option<BudgetPolicy>,
 }
 
 /// The default alert thresholds: 80, 90 and 100 % of budget.
@@ -188,6 +224,7 @@ impl ProjectDraft {
             start_date: fields.start_date,
             end_date: fields.end_date,
             alert_thresholds: thresholds,
+            budget_policy: fields.budget_policy.unwrap_or(BudgetPolicy::Block),
         })
     }
 
@@ -210,6 +247,7 @@ impl ProjectDraft {
             start_date: changes.start_date.unwrap_or(project.start_date),
             end_date: changes.end_date.unwrap_or(project.end_date),
             alert_thresholds: Some(changes.alert_thresholds.unwrap_or(current_thresholds)),
+            budget_policy: Some(changes.budget_policy.unwrap_or(project.budget_policy)),
         })
     }
 }

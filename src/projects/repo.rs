@@ -1,4 +1,4 @@
-use super::model::{thresholds_to_text, Project, ProjectDraft, ProjectStatus};
+use super::model::{thresholds_to_text, BudgetPolicy, Project, ProjectDraft, ProjectStatus};
 use crate::db::schema::{budget_lines, projects};
 use crate::db::sql::{escape_like, lower};
 use crate::db::{DbConnection, MultiBackend};
@@ -24,12 +24,19 @@ struct ProjectRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    budget_policy: String,
 }
 
 impl ProjectRow {
     fn into_project(self) -> AppResult<Project> {
         let status = ProjectStatus::parse(&self.status).ok_or_else(|| {
             AppError::internal(anyhow::anyhow!("project {} has a corrupt status", self.id))
+        })?;
+        let budget_policy = BudgetPolicy::parse(&self.budget_policy).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "project {} has a corrupt budget policy",
+                self.id
+            ))
         })?;
         Ok(Project {
             id: self.id,
@@ -49,6 +56,7 @@ impl ProjectRow {
                 .filter(|t| !t.is_empty())
                 .map(str::to_string)
                 .collect(),
+            budget_policy,
             archived_at: self.archived_at.map(|t| t.and_utc()),
             version: self.version,
             created_at: self.created_at.and_utc(),
@@ -76,6 +84,7 @@ pub fn insert(
             projects::start_date.eq(draft.start_date),
             projects::end_date.eq(draft.end_date),
             projects::alert_thresholds.eq(thresholds_to_text(&draft.alert_thresholds)),
+            projects::budget_policy.eq(draft.budget_policy.as_str()),
             projects::version.eq(1),
             projects::created_at.eq(now),
             projects::updated_at.eq(now),
@@ -109,6 +118,7 @@ pub fn update(
         projects::start_date.eq(draft.start_date),
         projects::end_date.eq(draft.end_date),
         projects::alert_thresholds.eq(thresholds_to_text(&draft.alert_thresholds)),
+        projects::budget_policy.eq(draft.budget_policy.as_str()),
         projects::version.eq(expected_version + 1),
         projects::updated_at.eq(now),
     ))

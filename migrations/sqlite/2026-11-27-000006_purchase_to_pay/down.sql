@@ -1,0 +1,15 @@
+DROP TABLE asset_events;
+DROP TABLE assets;
+DROP TABLE match_tolerances;
+DROP TABLE invoice_payments;
+DROP TABLE invoice_lines;
+DROP TABLE invoices;
+DROP TABLE receipt_lines;
+DROP TABLE receipts;
+DROP TABLE purchase_order_revisions;
+DROP TABLE purchase_order_approvals;
+DROP TABLE purchase_order_lines;
+DROP TABLE purchase_orders;
+DROP TABLE alerts;
+DROP TABLE number_sequences;
+ALTER TABLE projects DROP COLUMN budget_policy;
