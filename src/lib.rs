@@ -2,6 +2,7 @@
 //!
 //! The crate is the whole service; `main.rs` only reads the command line and calls in here.
 
+pub mod alerts;
 pub mod app;
 pub mod assets;
 pub mod audit;

@@ -22,6 +22,9 @@ use utoipa::{Modify, OpenApi as _};
         (name = "budget-lines", description = "Budget lines and their monthly phasing"),
         (name = "fx-rates", description = "Exchange rates by date"),
         (name = "contracts", description = "Contracts, their terms, renewals and notice deadlines"),
+        (name = "purchase-orders", description = "Purchase orders, approvals, receipts and returns"),
+        (name = "assets", description = "The asset register: tags, lifecycle, locations, depreciation"),
+        (name = "invoices", description = "Invoices, credit memos, matching, holds and payments"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "operations", description = "Health and metrics")
     )

@@ -517,6 +517,12 @@ diesel::table! {
 
 diesel::joinable!(sows -> contracts (contract_id));
 diesel::joinable!(milestones -> sows (sow_id));
+diesel::joinable!(purchase_order_lines -> purchase_orders (po_id));
+diesel::joinable!(purchase_order_approvals -> purchase_orders (po_id));
+diesel::joinable!(receipt_lines -> receipts (receipt_id));
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
+diesel::joinable!(invoice_payments -> invoices (invoice_id));
+diesel::joinable!(asset_events -> assets (asset_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,

@@ -2,3 +2,4 @@
 //! tolerances, holds and releases, approval that posts actuals, payments.
 
 pub mod matching;
+pub mod repo;

@@ -2,3 +2,7 @@
 //! receipts and returns.
 
 pub mod approval;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
