@@ -138,11 +138,20 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     ),
     (Action::WriteContracts, &[Admin, Procurement]),
     (Action::AcceptMilestones, &[Admin, Pm]),
-    (Action::ReadPurchasing, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (
+        Action::ReadPurchasing,
+        &[Admin, Procurement, Finance, Pm, Viewer],
+    ),
     (Action::WritePurchaseOrders, &[Admin, Procurement, Pm]),
-    (Action::ApprovePurchaseOrders, &[Admin, Procurement, Finance]),
+    (
+        Action::ApprovePurchaseOrders,
+        &[Admin, Procurement, Finance],
+    ),
     (Action::ReceiveGoods, &[Admin, Procurement, Pm]),
-    (Action::ReadAssets, &[Admin, Procurement, Finance, Pm, Viewer]),
+    (
+        Action::ReadAssets,
+        &[Admin, Procurement, Finance, Pm, Viewer],
+    ),
     (Action::WriteAssets, &[Admin, Procurement, Pm]),
     (Action::WriteInvoices, &[Admin, Finance]),
     (Action::ApproveInvoices, &[Admin, Finance]),

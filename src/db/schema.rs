@@ -523,6 +523,7 @@ diesel::joinable!(receipt_lines -> receipts (receipt_id));
 diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::joinable!(invoice_payments -> invoices (invoice_id));
 diesel::joinable!(asset_events -> assets (asset_id));
+diesel::joinable!(assets -> purchase_order_lines (po_line_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,

@@ -1,7 +1,8 @@
 //! `/api/v1/projects`: HTTP, DTOs and OpenAPI.
 
 use super::model::{
-    normalize_code, BudgetPolicy, Project, ProjectChanges, ProjectDraft, ProjectFields, ProjectStatus,
+    normalize_code, BudgetPolicy, Project, ProjectChanges, ProjectDraft, ProjectFields,
+    ProjectStatus,
 };
 use super::repo::ProjectFilter;
 use super::service;

@@ -68,9 +68,13 @@ impl BudgetPolicy {
 
     /// Parses a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        [BudgetPolicy::Warn, BudgetPolicy::Block, BudgetPolicy::Override]
-            .into_iter()
-            .find(|p| p.as_str() == text)
+        [
+            BudgetPolicy::Warn,
+            BudgetPolicy::Block,
+            BudgetPolicy::Override,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
     }
 }
 

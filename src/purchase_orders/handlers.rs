@@ -1,6 +1,7 @@
 //! `/api/v1/purchase-orders`: HTTP, DTOs and OpenAPI.
 
 use super::model::{PoStatus, PurchaseOrder};
+use super::receipts::{self, OverdueVendor, Receipt, ReceiptInput};
 use super::repo::PoFilter;
 use super::service::{self, PoInput, PoLineInput, PoStep};
 use crate::auth::{Action, Actor, Caller};
@@ -11,13 +12,16 @@ use crate::http::AppState;
 use crate::idempotency;
 use crate::money::json::JsonDecimal;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 /// Registers the purchase-order endpoints.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_purchase_orders)
+    // The overdue report is registered before `/purchase-orders/{id}` so that its literal path
+    // is matched first.
+    cfg.service(overdue_deliveries)
+        .service(list_purchase_orders)
         .service(create_purchase_order)
         .service(get_purchase_order)
         .service(update_purchase_order)
@@ -26,7 +30,11 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reject_purchase_order)
         .service(issue_purchase_order)
         .service(cancel_purchase_order)
-        .service(close_purchase_order);
+        .service(close_purchase_order)
+        .service(list_receipts)
+        .service(create_receipt)
+        .service(get_receipt)
+        .service(return_receipt);
 }
 
 impl Resource for PurchaseOrder {
@@ -370,4 +378,156 @@ pub async fn close_purchase_order(
         PoStep::Close { reason: d.reason }
     })
     .await
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// One line of a receipt.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptLineInput {
+    /// The PO line received.
+    pub po_line_id: i64,
+    /// How many arrived: more than zero (whole units on asset lines).
+    pub quantity: JsonDecimal,
+}
+
+/// A receipt of goods or services.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptBody {
+    /// When they arrived (default today, UTC).
+    pub received_on: Option<NaiveDate>,
+    /// A note (delivery note number, condition).
+    pub note: Option<String>,
+    /// Quantities per PO line.
+    pub lines: Vec<ReceiptLineInput>,
+}
+
+/// A return of one receipt's goods.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnBody {
+    /// Why the goods go back.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    /// When they left (default today, UTC).
+    pub returned_on: Option<NaiveDate>,
+}
+
+/// The day a report is computed for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OverdueQuery {
+    /// Lines promised before this day count as late (default today, UTC).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Lines past their promised delivery date and not fully received, per vendor.
+#[utoipa::path(tag = "purchase-orders", params(OverdueQuery), responses((status = 200, description = "Late lines per vendor", body = Vec<OverdueVendor>)))]
+#[get("/purchase-orders/overdue")]
+pub async fn overdue_deliveries(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<OverdueQuery>,
+) -> AppResult<HttpResponse> {
+    let as_of = query.0.as_of.unwrap_or_else(today);
+    let report = caller
+        .read(&state.db, Action::ReadPurchasing, move |conn| {
+            receipts::overdue(conn, as_of)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The receipts and returns of a purchase order.
+#[utoipa::path(tag = "purchase-orders", params(("id" = i64, Path, description = "Purchase order id")), responses((status = 200, description = "Receipts, oldest first", body = Vec<Receipt>)))]
+#[get("/purchase-orders/{id}/receipts")]
+pub async fn list_receipts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let list = caller
+        .read(&state.db, Action::ReadPurchasing, move |conn| {
+            receipts::of_po(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Record a receipt against an issued purchase order; each unit of an asset line becomes a
+/// pending asset with a new tag.
+#[utoipa::path(tag = "purchase-orders", params(("id" = i64, Path, description = "Purchase order id")), request_body = ReceiptBody, responses((status = 201, description = "Recorded", body = Receipt)))]
+#[post("/purchase-orders/{id}/receipts")]
+pub async fn create_receipt(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::ReceiveGoods)?;
+    let input: ReceiptBody = body.parse()?;
+    let input = ReceiptInput {
+        received_on: input.received_on.unwrap_or_else(today),
+        note: input.note,
+        lines: input
+            .lines
+            .into_iter()
+            .map(|l| (l.po_line_id, l.quantity.0))
+            .collect(),
+    };
+    let rules = state.settings.purchasing.clone();
+    let po_id = id.into_inner();
+    let receipt = state
+        .db
+        .write(move |tx| receipts::receive(tx, &actor, &rules, po_id, input))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/receipts/{}", receipt.id)))
+        .json(receipt))
+}
+
+/// Read a receipt or return.
+#[utoipa::path(tag = "purchase-orders", params(("id" = i64, Path, description = "Receipt id")), responses((status = 200, description = "The receipt", body = Receipt)))]
+#[get("/receipts/{id}")]
+pub async fn get_receipt(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let receipt = caller
+        .read(&state.db, Action::ReadPurchasing, move |conn| {
+            receipts::get(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(receipt))
+}
+
+/// Return a receipt's goods to the vendor: its quantities are reversed and its pending assets
+/// disposed of. Refused below what has been invoiced or once an asset is in service.
+#[utoipa::path(tag = "purchase-orders", params(("id" = i64, Path, description = "Receipt id")), request_body = ReturnBody, responses((status = 201, description = "The return", body = Receipt)))]
+#[post("/receipts/{id}/return")]
+pub async fn return_receipt(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::ReceiveGoods)?;
+    let input: ReturnBody = body.parse()?;
+    let id = id.into_inner();
+    let returned_on = input.returned_on.unwrap_or_else(today);
+    let created = state
+        .db
+        .write(move |tx| receipts::return_receipt(tx, &actor, id, input.reason, returned_on))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/receipts/{}", created.id)))
+        .json(created))
 }

@@ -4,5 +4,7 @@
 pub mod approval;
 pub mod handlers;
 pub mod model;
+pub mod receipts;
+pub mod receipts_repo;
 pub mod repo;
 pub mod service;

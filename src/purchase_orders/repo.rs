@@ -143,14 +143,11 @@ pub struct StoredPo {
 }
 
 impl HeaderRow {
-    fn into_stored(
-        self,
-        lines: Vec<LineRow>,
-        approvals: Vec<PoApproval>,
-    ) -> AppResult<StoredPo> {
+    fn into_stored(self, lines: Vec<LineRow>, approvals: Vec<PoApproval>) -> AppResult<StoredPo> {
         let id = self.id;
         let status = PoStatus::parse(&self.status).ok_or_else(|| corrupt("PO", id, "status"))?;
-        let currency = Currency::parse(&self.currency).map_err(|_| corrupt("PO", id, "currency"))?;
+        let currency =
+            Currency::parse(&self.currency).map_err(|_| corrupt("PO", id, "currency"))?;
         let budget_currency = Currency::parse(&self.budget_currency)
             .map_err(|_| corrupt("PO", id, "budget currency"))?;
         let fx_rate = decimal_from_text(&self.fx_rate).map_err(|_| corrupt("PO", id, "rate"))?;
@@ -272,7 +269,10 @@ fn totals(lines: &[NewLine]) -> AppResult<(i64, i64, i64)> {
 }
 
 fn overflow() -> AppError {
-    AppError::invalid("lines", "the purchase order's total is beyond the largest amount Procura stores")
+    AppError::invalid(
+        "lines",
+        "the purchase order's total is beyond the largest amount Procura stores",
+    )
 }
 
 /// Stores a draft PO and its lines; returns its id.
@@ -660,7 +660,10 @@ pub fn committed_on_budget_line(
         ))
         .load(conn)?;
     // Summed here rather than with SQL `sum`: Diesel maps `sum(BIGINT)` to a float on SQLite.
-    Ok(rows.iter().map(|(net, released)| (net - released).max(0)).sum())
+    Ok(rows
+        .iter()
+        .map(|(net, released)| (net - released).max(0))
+        .sum())
 }
 
 /// The approved value of the other open POs under a contract, in the PO currency's units.
@@ -680,4 +683,57 @@ pub fn committed_on_contract(
         .filter(purchase_orders::id.ne(except_po))
         .select((purchase_orders::currency, purchase_orders::net_units))
         .load(conn)?)
+}
+
+/// Takes the PO's row lock for the rest of the transaction (PostgreSQL row lock; SQLite already
+/// holds the write lock) and bumps its version, so receipts and invoices that change its lines
+/// are serialised per PO. Read the lines after this, not before.
+pub fn lock_for_update(conn: &mut DbConnection, po_id: i64, now: NaiveDateTime) -> AppResult<bool> {
+    Ok(
+        diesel::update(purchase_orders::table.filter(purchase_orders::id.eq(po_id)))
+            .set((
+                purchase_orders::version.eq(purchase_orders::version + 1),
+                purchase_orders::updated_at.eq(now),
+            ))
+            .execute(conn)?
+            == 1,
+    )
+}
+
+/// Sets the status alone (after [`lock_for_update`]).
+pub fn set_status(conn: &mut DbConnection, po_id: i64, status: PoStatus) -> AppResult<()> {
+    diesel::update(purchase_orders::table.filter(purchase_orders::id.eq(po_id)))
+        .set(purchase_orders::status.eq(status.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// PO lines promised before `as_of` and not fully received, on POs still expecting goods:
+/// `(po_id, po_number, vendor_id, line)`.
+pub fn promised_before(
+    conn: &mut DbConnection,
+    as_of: NaiveDate,
+) -> AppResult<Vec<(i64, String, i64, LineRow)>> {
+    let open = [
+        PoStatus::Approved.as_str(),
+        PoStatus::Issued.as_str(),
+        PoStatus::PartiallyReceived.as_str(),
+    ];
+    let rows: Vec<(i64, String, i64, LineRow)> = purchase_order_lines::table
+        .inner_join(purchase_orders::table)
+        .filter(purchase_orders::status.eq_any(open))
+        .filter(purchase_order_lines::promised_date.lt(as_of))
+        .order((
+            purchase_orders::vendor_id,
+            purchase_order_lines::promised_date,
+            purchase_order_lines::id,
+        ))
+        .select((
+            purchase_orders::id,
+            purchase_orders::number,
+            purchase_orders::vendor_id,
+            purchase_order_lines::all_columns,
+        ))
+        .load(conn)?;
+    Ok(rows)
 }

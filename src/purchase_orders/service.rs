@@ -171,11 +171,12 @@ fn prepare(
             "vendor_id",
             format!("vendor {} is archived", input.vendor_id),
         )),
-        Some(vendor) if vendor.status == crate::vendors::model::VendorStatus::Blocked => refs
-            .push(FieldError::new(
+        Some(vendor) if vendor.status == crate::vendors::model::VendorStatus::Blocked => {
+            refs.push(FieldError::new(
                 "vendor_id",
                 format!("vendor {} is blocked: no new orders", input.vendor_id),
-            )),
+            ))
+        }
         Some(_) => {}
     }
     let project = match crate::projects::repo::find(conn, input.project_id)? {
@@ -468,7 +469,8 @@ pub fn step(
             }
         }
         PoStep::Reject { reason } => {
-            let reason = required_text(reason, 2_000).map_err(|m| AppError::invalid("reason", m))?;
+            let reason =
+                required_text(reason, 2_000).map_err(|m| AppError::invalid("reason", m))?;
             change.status = Some(PoStatus::Draft);
             change.status_reason = Some(Some(reason));
             // Approvals given so far belong to the rejected submission.
@@ -479,7 +481,8 @@ pub fn step(
             change.issued_at = Some(now);
         }
         PoStep::Cancel { reason } => {
-            let reason = required_text(reason, 2_000).map_err(|m| AppError::invalid("reason", m))?;
+            let reason =
+                required_text(reason, 2_000).map_err(|m| AppError::invalid("reason", m))?;
             if let Some(line) = before.lines.iter().find(|l| {
                 l.received().map(|q| !q.is_zero()).unwrap_or(true)
                     || l.invoiced().map(|q| !q.is_zero()).unwrap_or(true)
@@ -635,13 +638,16 @@ fn approve(
         overridden.as_deref(),
         now,
     )?;
-    let complete = approvers.len() + 1 >= usize::try_from(po.view.approvals_required.max(1))
-        .unwrap_or(usize::MAX);
+    let complete = approvers.len() + 1
+        >= usize::try_from(po.view.approvals_required.max(1)).unwrap_or(usize::MAX);
     if complete && !overruns.is_empty() {
-        let recipients: Vec<String> = [project.pm_email.clone(), project.finance_owner_email.clone()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let recipients: Vec<String> = [
+            project.pm_email.clone(),
+            project.finance_owner_email.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let kind = if overridden.is_some() {
             "budget_overrun_overridden"
         } else {
@@ -713,7 +719,10 @@ fn overrun_error(code: &'static str, detail: String, overruns: &[Overrun]) -> Ap
 fn budget_overruns(conn: &mut DbConnection, po: &StoredPo) -> AppResult<Vec<Overrun>> {
     let mut per_line: Vec<(i64, i64)> = Vec::new();
     for line in &po.lines {
-        match per_line.iter_mut().find(|(id, _)| *id == line.budget_line_id) {
+        match per_line
+            .iter_mut()
+            .find(|(id, _)| *id == line.budget_line_id)
+        {
             Some((_, units)) => *units += line.net_budget_units,
             None => per_line.push((line.budget_line_id, line.net_budget_units)),
         }
@@ -763,7 +772,10 @@ fn ceiling_overrun(conn: &mut DbConnection, po: &StoredPo) -> AppResult<Option<O
     for (_, units) in repo::committed_on_contract(conn, contract_id, po.view.id)? {
         others = others.checked_add(&money_from_units(units, currency)?)?;
     }
-    let this = Money::new(parse_decimal(&po.view.net_total).map_err(AppError::internal)?, currency)?;
+    let this = Money::new(
+        parse_decimal(&po.view.net_total).map_err(AppError::internal)?,
+        currency,
+    )?;
     let (mut position, exceeded) =
         budget_position(0, ceiling, Money::zero(currency), others, this)?;
     position.budget_line_id = 0;

@@ -537,3 +537,44 @@ impl TestApp {
         .unwrap_or_else(|e| panic!("SQL failed: {e}"))
     }
 }
+
+impl TestApp {
+    /// Issues one more token named `name` with `role`, as `spawn` does; returns its secret.
+    pub async fn create_token(&self, name: &str, role: Role) -> String {
+        let db = self.db.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || {
+            db.write_blocking(|tx| {
+                procura::auth::service::create_token(tx, "test-harness", &name, role)
+            })
+        })
+        .await
+        .expect("token setup panicked")
+        .unwrap_or_else(|e| panic!("creating a token: {e}"))
+        .secret
+    }
+
+    /// POST a JSON body with the token `secret`.
+    pub async fn post_with_token(&self, path: &str, secret: &str, body: &Value) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            Some(secret),
+            Self::json_bytes(body),
+            &[],
+        )
+        .await
+    }
+
+    /// PUT a JSON body as `role`.
+    pub async fn put(&self, path: &str, role: Role, body: &Value) -> Resp {
+        self.send(
+            Method::PUT,
+            path,
+            Some(self.token(role)),
+            Self::json_bytes(body),
+            &[],
+        )
+        .await
+    }
+}

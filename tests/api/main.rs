@@ -17,5 +17,6 @@ mod fx;
 mod idempotency;
 mod money_db;
 mod projects;
+mod purchase_orders;
 mod schema;
 mod vendors;
