@@ -358,6 +358,18 @@ fn unique_violation(table: Option<&str>, message: &str) -> (&'static str, &'stat
             "the contract already has an SLA with this name",
         ),
         "sla_measurements" => ("duplicate_measurement", "this period is already recorded"),
+        "invoices" => (
+            "duplicate_invoice",
+            "the vendor already has an invoice with this number",
+        ),
+        "receipts" => (
+            "already_returned",
+            "this receipt was returned at the same moment by another request",
+        ),
+        "purchase_order_approvals" => (
+            "already_approved",
+            "this approver approved the purchase order at the same moment; reload it",
+        ),
         "idempotency_keys" => (
             IDEMPOTENCY_RACE,
             "another request with the same Idempotency-Key is being processed; retry",

@@ -3,7 +3,7 @@
 use super::depreciation::{DepreciationMethod, DepreciationPeriod};
 use super::model::{Asset, AssetEvent, AssetStatus};
 use super::repo::AssetFilter;
-use super::service::{self, RegisterChanges};
+use super::service::{self, AssetMove, RegisterChanges};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{JsonBody, Query};
@@ -275,9 +275,11 @@ pub async fn transition_asset(
                 &actor,
                 id,
                 version,
-                input.to,
-                input.note,
-                input.date,
+                AssetMove {
+                    to: input.to,
+                    note: input.note,
+                    date: input.date,
+                },
                 today(),
             )
         })

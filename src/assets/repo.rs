@@ -292,18 +292,31 @@ pub fn of_receipt(
         .load(conn)?)
 }
 
+/// Something to record in an asset's history.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEvent<'a> {
+    pub kind: &'a str,
+    pub from: Option<AssetStatus>,
+    pub to: Option<AssetStatus>,
+    pub location: Option<&'a Location>,
+    pub note: Option<&'a str>,
+}
+
 /// Records an event.
 pub fn insert_event(
     conn: &mut DbConnection,
     asset_id: i64,
-    kind: &str,
-    from: Option<AssetStatus>,
-    to: Option<AssetStatus>,
-    location: Option<&Location>,
-    note: Option<&str>,
+    event: NewEvent<'_>,
     actor: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
+    let NewEvent {
+        kind,
+        from,
+        to,
+        location,
+        note,
+    } = event;
     let location = location
         .map(serde_json::to_string)
         .transpose()

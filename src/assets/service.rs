@@ -3,7 +3,7 @@
 
 use super::depreciation::{self, DepreciationInput, DepreciationMethod, DepreciationPeriod};
 use super::model::{Asset, AssetEvent, AssetStatus, Location};
-use super::repo::{self, AssetFilter, NewAsset};
+use super::repo::{self, AssetFilter, NewAsset, NewEvent};
 use super::tags::TagPattern;
 use crate::audit;
 use crate::auth::Actor;
@@ -73,11 +73,13 @@ pub fn create_for_receipt(
         repo::insert_event(
             tx,
             id,
-            "created",
-            None,
-            Some(AssetStatus::Pending),
-            None,
-            Some(&format!("received on receipt {}", received.receipt_id)),
+            NewEvent {
+                kind: "created",
+                from: None,
+                to: Some(AssetStatus::Pending),
+                location: None,
+                note: Some(&format!("received on receipt {}", received.receipt_id)),
+            },
             &actor.name,
             now,
         )?;
@@ -118,11 +120,13 @@ pub fn return_with_receipt(tx: &mut Tx<'_>, actor: &Actor, receipt_id: i64) -> A
         repo::insert_event(
             tx,
             id,
-            "status",
-            Some(AssetStatus::Pending),
-            Some(AssetStatus::Disposed),
-            None,
-            Some("returned to the vendor"),
+            NewEvent {
+                kind: "status",
+                from: Some(AssetStatus::Pending),
+                to: Some(AssetStatus::Disposed),
+                location: None,
+                note: Some("returned to the vendor"),
+            },
             &actor.name,
             now,
         )?;
@@ -254,11 +258,13 @@ pub fn register(
         repo::insert_event(
             tx,
             id,
-            kind,
-            None,
-            None,
-            Some(&location),
-            note.as_deref(),
+            NewEvent {
+                kind,
+                from: None,
+                to: None,
+                location: Some(&location),
+                note: note.as_deref(),
+            },
             &actor.name,
             now,
         )?;
@@ -278,16 +284,23 @@ pub fn register(
 
 /// Moves an asset along its lifecycle. Into service needs the serial number and a location
 /// (site and room); the in-service date defaults to `today`.
+/// A lifecycle move as requested.
+#[derive(Debug, Clone)]
+pub struct AssetMove {
+    pub to: AssetStatus,
+    pub note: Option<String>,
+    pub date: Option<NaiveDate>,
+}
+
 pub fn transition(
     tx: &mut Tx<'_>,
     actor: &Actor,
     id: i64,
     expected_version: i64,
-    to: AssetStatus,
-    note: Option<String>,
-    date: Option<NaiveDate>,
+    request: AssetMove,
     today: NaiveDate,
 ) -> AppResult<Asset> {
+    let AssetMove { to, note, date } = request;
     let before = get(tx, id)?;
     crate::lifecycle::check_version("asset", id, before.version, expected_version)?;
     if !before.status.next().contains(&to) {
@@ -338,11 +351,13 @@ pub fn transition(
     repo::insert_event(
         tx,
         id,
-        "status",
-        Some(before.status),
-        Some(to),
-        None,
-        note.as_deref(),
+        NewEvent {
+            kind: "status",
+            from: Some(before.status),
+            to: Some(to),
+            location: None,
+            note: note.as_deref(),
+        },
         &actor.name,
         now,
     )?;

@@ -33,6 +33,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::contracts::sows::handlers::routes(cfg);
     crate::purchase_orders::handlers::routes(cfg);
     crate::assets::handlers::routes(cfg);
+    crate::invoices::handlers::routes(cfg);
     crate::audit::handlers::routes(cfg);
 }
 

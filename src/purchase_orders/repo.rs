@@ -249,23 +249,28 @@ pub struct NewPo {
     pub notes: Option<String>,
 }
 
-/// Totals of a set of lines, in storage units.
+/// Totals of a set of lines, in storage units: each total (net, tax, net + tax, budget) must
+/// itself be an amount Procura accepts, not only each line.
 fn totals(lines: &[NewLine]) -> AppResult<(i64, i64, i64)> {
-    let mut net = 0i64;
-    let mut tax = 0i64;
-    let mut budget = 0i64;
+    let (Some(first), true) = (lines.first(), !lines.is_empty()) else {
+        return Ok((0, 0, 0));
+    };
+    let mut net = Money::zero(first.net.currency());
+    let mut tax = Money::zero(first.tax.currency());
+    let mut budget = Money::zero(first.net_budget.currency());
     for line in lines {
-        net = net
-            .checked_add(money_to_units(&line.net)?)
-            .ok_or_else(overflow)?;
-        tax = tax
-            .checked_add(money_to_units(&line.tax)?)
-            .ok_or_else(overflow)?;
+        net = net.checked_add(&line.net).map_err(|_| overflow())?;
+        tax = tax.checked_add(&line.tax).map_err(|_| overflow())?;
         budget = budget
-            .checked_add(money_to_units(&line.net_budget)?)
-            .ok_or_else(overflow)?;
+            .checked_add(&line.net_budget)
+            .map_err(|_| overflow())?;
     }
-    Ok((net, tax, budget))
+    net.checked_add(&tax).map_err(|_| overflow())?;
+    Ok((
+        money_to_units(&net)?,
+        money_to_units(&tax)?,
+        money_to_units(&budget)?,
+    ))
 }
 
 fn overflow() -> AppError {
@@ -565,17 +570,31 @@ pub fn change_status(
     Ok(true)
 }
 
+/// One approval about to be stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewApproval<'a> {
+    pub po_id: i64,
+    pub revision: i64,
+    pub approver: &'a str,
+    pub approver_token: i64,
+    pub role: &'a str,
+    pub override_reason: Option<&'a str>,
+}
+
 /// Records one approval.
 pub fn insert_approval(
     conn: &mut DbConnection,
-    po_id: i64,
-    revision: i64,
-    approver: &str,
-    approver_token: i64,
-    role: &str,
-    override_reason: Option<&str>,
+    approval: NewApproval<'_>,
     now: NaiveDateTime,
 ) -> AppResult<()> {
+    let NewApproval {
+        po_id,
+        revision,
+        approver,
+        approver_token,
+        role,
+        override_reason,
+    } = approval;
     diesel::insert_into(purchase_order_approvals::table)
         .values((
             purchase_order_approvals::po_id.eq(po_id),
@@ -666,23 +685,32 @@ pub fn committed_on_budget_line(
         .sum())
 }
 
-/// The approved value of the other open POs under a contract, in the PO currency's units.
-pub fn committed_on_contract(
+/// What the other POs under a contract consume of its ceiling, in the contract currency's
+/// units: an open PO its whole approved net value; a closed one only what was invoiced on it
+/// (approved invoice lines, net of credit memos), since closing released the rest.
+pub fn consumed_on_contract(
     conn: &mut DbConnection,
     contract_id: i64,
     except_po: i64,
-) -> AppResult<Vec<(String, i64)>> {
-    let committed: Vec<&str> = PoStatus::COMMITTED
-        .iter()
-        .chain([PoStatus::Closed].iter())
-        .map(|s| s.as_str())
-        .collect();
-    Ok(purchase_orders::table
+) -> AppResult<i64> {
+    use crate::db::schema::{invoice_lines, invoices};
+    let open: Vec<&str> = PoStatus::COMMITTED.iter().map(|s| s.as_str()).collect();
+    let open_units: Vec<i64> = purchase_orders::table
         .filter(purchase_orders::contract_id.eq(contract_id))
-        .filter(purchase_orders::status.eq_any(committed))
+        .filter(purchase_orders::status.eq_any(open))
         .filter(purchase_orders::id.ne(except_po))
-        .select((purchase_orders::currency, purchase_orders::net_units))
-        .load(conn)?)
+        .select(purchase_orders::net_units)
+        .load(conn)?;
+    let invoiced_on_closed: Vec<i64> = invoice_lines::table
+        .inner_join(invoices::table)
+        .inner_join(purchase_order_lines::table.inner_join(purchase_orders::table))
+        .filter(purchase_orders::contract_id.eq(contract_id))
+        .filter(purchase_orders::status.eq(PoStatus::Closed.as_str()))
+        .filter(invoices::status.eq_any(crate::invoices::repo::POSTED))
+        .select(invoice_lines::net_units)
+        .load(conn)?;
+    // Summed here rather than with SQL `sum`: Diesel maps `sum(BIGINT)` to a float on SQLite.
+    Ok(open_units.iter().sum::<i64>() + invoiced_on_closed.iter().sum::<i64>())
 }
 
 /// Takes the PO's row lock for the rest of the transaction (PostgreSQL row lock; SQLite already

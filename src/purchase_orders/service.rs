@@ -448,9 +448,10 @@ pub fn step(
     }
     let now = clock::now();
     let mut change = StatusChange::default();
-    let mut audit_action = action.to_string();
+    let audit_action = action;
     match &step {
         PoStep::Submit => {
+            refuse_blocked_vendor(tx, &before.view)?;
             let band = policy.band_for(before.net_budget.amount());
             change.status = Some(PoStatus::Submitted);
             change.status_reason = Some(None);
@@ -458,14 +459,13 @@ pub fn step(
             change.approvals_required = Some(i64::from(band.approvals));
         }
         PoStep::Approve { override_reason } => {
+            refuse_blocked_vendor(tx, &before.view)?;
             let outcome = approve(tx, actor, policy, &before, override_reason.as_deref())?;
             if outcome.complete {
                 change.status = Some(PoStatus::Approved);
                 change.approved_at = Some(now);
                 change.approved_net_budget_units =
                     Some(crate::money::storage::money_to_units(&before.net_budget)?);
-            } else {
-                audit_action = "approve_partially".to_string();
             }
         }
         PoStep::Reject { reason } => {
@@ -477,6 +477,7 @@ pub fn step(
             delete_pending_approvals(tx, id, before.view.revision)?;
         }
         PoStep::Issue => {
+            refuse_blocked_vendor(tx, &before.view)?;
             change.status = Some(PoStatus::Issued);
             change.issued_at = Some(now);
         }
@@ -527,6 +528,21 @@ pub fn step(
         Some(&after),
     )?;
     Ok(after)
+}
+
+/// A blocked vendor gets no new commitments: submitting, approving and issuing are refused.
+fn refuse_blocked_vendor(conn: &mut DbConnection, po: &PurchaseOrder) -> AppResult<()> {
+    let vendor = crate::vendors::service::get(conn, po.vendor_id)?;
+    if vendor.status == crate::vendors::model::VendorStatus::Blocked {
+        return Err(AppError::conflict(
+            "vendor_blocked",
+            format!(
+                "vendor {} ({}) is blocked: purchase order {} cannot go ahead",
+                vendor.id, vendor.name, po.number
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn delete_pending_approvals(conn: &mut DbConnection, po_id: i64, revision: i64) -> AppResult<()> {
@@ -630,12 +646,14 @@ fn approve(
     let now = clock::now();
     repo::insert_approval(
         tx,
-        po.view.id,
-        po.view.revision,
-        &actor.name,
-        actor.token_id,
-        actor.role.as_str(),
-        overridden.as_deref(),
+        repo::NewApproval {
+            po_id: po.view.id,
+            revision: po.view.revision,
+            approver: &actor.name,
+            approver_token: actor.token_id,
+            role: actor.role.as_str(),
+            override_reason: overridden.as_deref(),
+        },
         now,
     )?;
     let complete = approvers.len() + 1
@@ -768,10 +786,10 @@ fn ceiling_overrun(conn: &mut DbConnection, po: &StoredPo) -> AppResult<Option<O
         parse_decimal(&contract.ceiling).map_err(AppError::internal)?,
         currency,
     )?;
-    let mut others = Money::zero(currency);
-    for (_, units) in repo::committed_on_contract(conn, contract_id, po.view.id)? {
-        others = others.checked_add(&money_from_units(units, currency)?)?;
-    }
+    let others = money_from_units(
+        repo::consumed_on_contract(conn, contract_id, po.view.id)?,
+        currency,
+    )?;
     let this = Money::new(
         parse_decimal(&po.view.net_total).map_err(AppError::internal)?,
         currency,

@@ -25,7 +25,10 @@ async fn fixture(app: &TestApp, code: &str, policy: Option<&str>, budget: &str) 
         &app.create_vendor(json!({"name": format!("Vendor {code}")}))
             .await,
     );
-    let mut body = json!({"code": code, "name": format!("Project {code}"), "currency": "EUR"});
+    let mut body = json!({
+        "code": code, "name": format!("Project {code}"), "currency": "EUR",
+        "start_date": "2026-01-01", "end_date": "2027-12-31"
+    });
     if let Some(policy) = policy {
         body["budget_policy"] = json!(policy);
     }
@@ -94,8 +97,13 @@ async fn act(app: &TestApp, role: Role, po: &Value, action: &str, extra: Value) 
 
 /// Raises (as procurement) and submits an order; returns the submitted PO.
 async fn submitted(app: &TestApp, body: &Value) -> Value {
-    let po = raise(app, Procurement, body).await;
-    act(app, Procurement, &po, "submit", json!({}))
+    submitted_by(app, Procurement, body).await
+}
+
+/// Raises and submits an order as `role`; returns the submitted PO.
+async fn submitted_by(app: &TestApp, role: Role, body: &Value) -> Value {
+    let po = raise(app, role, body).await;
+    act(app, role, &po, "submit", json!({}))
         .await
         .expect(200)
         .body
@@ -326,8 +334,21 @@ async fn numbers_count_per_year_without_gaps(app: TestApp) {
     app.post(POS, Procurement, &bad)
         .await
         .expect_invalid("lines[0].quantity");
-    let second = raise(&app, Pm, &simple(&f, "10")).await;
+    // A retried create (same Idempotency-Key) replays the first answer and takes no number.
+    let keyed = simple(&f, "10");
+    let key = [("Idempotency-Key", "po-retry-1")];
+    let second = app
+        .post_with_headers(POS, Pm, &keyed, &key)
+        .await
+        .expect(201)
+        .body;
     assert_eq!(s(&second["number"]), "PO-2026-000002");
+    let replay = app
+        .post_with_headers(POS, Pm, &keyed, &key)
+        .await
+        .expect(201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.body["number"], second["number"]);
     let mut next_year = simple(&f, "10");
     next_year["order_date"] = json!("2027-01-04");
     let other_year = raise(&app, Procurement, &next_year).await;
@@ -358,6 +379,9 @@ async fn bad_orders_name_every_field_and_write_nothing(app: TestApp) {
             line("0.0000001", "10", None, f.budget_line),
             line("1", "1.0000001", None, f.budget_line),
             line("1", "10", Some("101"), f.budget_line),
+            line("1", "10", Some("19.00001"), f.budget_line),
+            json!({"description": " ", "quantity": "1.5", "unit": "each", "unit_price": "10",
+                   "budget_line_id": f.budget_line, "is_asset": true}),
         ],
     );
     let refused = app
@@ -375,6 +399,10 @@ async fn bad_orders_name_every_field_and_write_nothing(app: TestApp) {
                 "lines[3].quantity",
                 "lines[4].unit_price",
                 "lines[5].tax_percent",
+                "lines[6].tax_percent",
+                "lines[7].description",
+                "lines[7].quantity",
+                "lines[7].asset_category",
             ]
             .map(String::from)
             .to_vec()
@@ -727,7 +755,7 @@ async fn warn_policy_approves_and_raises_an_alert(app: TestApp) {
 
 async fn override_policy_needs_a_budget_approver_with_a_reason(app: TestApp) {
     let f = fixture(&app, "OVR", Some("override"), "100.00").await;
-    let po = submitted(&app, &simple(&f, "150.00")).await;
+    let po = submitted_by(&app, Pm, &simple(&f, "150.00")).await;
     let refused = act(
         &app,
         Procurement,
@@ -769,8 +797,8 @@ async fn override_policy_needs_a_budget_approver_with_a_reason(app: TestApp) {
     assert_eq!(alert_kinds(&app).await, ["budget_overrun_overridden"]);
     // Within budget, procurement approves without a reason.
     let other = fixture(&app, "OVR2", Some("override"), "100.00").await;
-    let po = submitted(&app, &simple(&other, "100.00")).await;
-    let ok = act(&app, Admin, &po, "approve", json!({}))
+    let po = submitted_by(&app, Pm, &simple(&other, "100.00")).await;
+    let ok = act(&app, Procurement, &po, "approve", json!({}))
         .await
         .expect(200)
         .body;
@@ -813,16 +841,18 @@ async fn contract_orders_follow_the_contract_and_its_ceiling(app: TestApp) {
         body
     };
 
-    // Another vendor, a project the contract does not serve, before its start, a draft
-    // contract: contract_id; another currency: currency.
+    // Another vendor, a project the contract does not serve, before its start or after its
+    // end, a draft contract: contract_id; another currency: currency.
     let mut wrong_vendor = under(simple(&f, "10"), contract_id);
     wrong_vendor["vendor_id"] = json!(elsewhere.vendor);
     let mut wrong_project = under(simple(&elsewhere, "10"), contract_id);
     wrong_project["vendor_id"] = json!(f.vendor);
     let mut too_early = under(simple(&f, "10"), contract_id);
     too_early["order_date"] = json!("2025-12-31");
+    let mut too_late = under(simple(&f, "10"), contract_id);
+    too_late["order_date"] = json!("2027-01-04");
     let not_active = under(simple(&f, "10"), draft_contract);
-    for body in [wrong_vendor, wrong_project, too_early, not_active] {
+    for body in [wrong_vendor, wrong_project, too_early, too_late, not_active] {
         app.post(POS, Procurement, &body)
             .await
             .expect_invalid("contract_id");
@@ -1047,6 +1077,42 @@ async fn the_list_filters_and_pages(app: TestApp) {
         .expect(400);
 }
 
+async fn totals_beyond_the_largest_amount_are_refused(app: TestApp) {
+    let f = fixture(&app, "HUGE", Some("warn"), "100000.00").await;
+    // Each line is within the largest amount Procura stores (99,999,999,999,999.9999); the
+    // order's total is not.
+    let doubled_by_tax = order(
+        &f,
+        "EUR",
+        "2026-03-15",
+        vec![line("1", "90000000000000", Some("100"), f.budget_line)],
+    );
+    let two_lines = order(
+        &f,
+        "EUR",
+        "2026-03-15",
+        vec![
+            line("1", "90000000000000", None, f.budget_line),
+            line("1", "90000000000000", None, f.budget_line),
+        ],
+    );
+    for body in [doubled_by_tax, two_lines] {
+        let refused = app.post(POS, Procurement, &body).await;
+        assert_eq!(
+            refused.status.as_u16(),
+            422,
+            "a total beyond the largest amount is the client's error, not a 500: {}",
+            refused.text
+        );
+        assert!(
+            refused.fields().iter().any(|f| f.starts_with("lines")),
+            "{}",
+            refused.text
+        );
+    }
+    assert!(app.list_all(POS, Admin).await.is_empty());
+}
+
 both_engines!(
     lines_are_rounded_half_even_and_totals_sum_the_rounded_lines,
     foreign_currency_orders_use_the_rate_of_the_order_date,
@@ -1061,4 +1127,5 @@ both_engines!(
     contract_orders_follow_the_contract_and_its_ceiling,
     the_status_machine_refuses_illegal_moves,
     the_list_filters_and_pages,
+    totals_beyond_the_largest_amount_are_refused,
 );

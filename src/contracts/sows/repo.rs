@@ -239,3 +239,12 @@ pub fn update_milestone(
     .execute(conn)
     .map(|n| n == 1)
 }
+
+/// The project a SOW serves.
+pub fn project_of_sow(conn: &mut DbConnection, sow_id: i64) -> AppResult<Option<i64>> {
+    Ok(sows::table
+        .filter(sows::id.eq(sow_id))
+        .select(sows::project_id)
+        .get_result(conn)
+        .optional()?)
+}

@@ -1,0 +1,1125 @@
+//! Invoice use cases: record (with the duplicate checks and matching), release, reject,
+//! approve (posting actuals and releasing commitments in one transaction), pay; and the
+//! tolerances that matching uses.
+//!
+//! Rules:
+//! - The same vendor and normalised number is refused (409 naming the earlier invoice); the same
+//!   vendor, kind and total within the configured number of days is held as a suspected
+//!   duplicate.
+//! - Lines bill a PO line (three-way match), an accepted milestone (two-way) or, without either,
+//!   a budget line directly (held: `no_reference`). "Previously invoiced" counts every other
+//!   invoice that is not rejected, so two pending invoices cannot both pass for the same goods.
+//! - Approval re-checks the match against approved invoices only (unless a hold was released),
+//!   then per PO line adds the invoiced quantity and releases the commitment in proportion
+//!   (`PO line budget amount × invoiced / ordered`, rounded at the allocation point), releasing
+//!   all of it once the line is fully invoiced; assets of the line get their cost. The creator
+//!   never approves.
+//! - Credit memos carry negative amounts, are not matched, may not exceed the invoice they
+//!   credit (with its other credits) and, once approved, reduce actuals. They are applied, not
+//!   paid.
+
+use super::matching::{
+    effective_tolerance, match_milestone, match_po_line, InvoiceLineFacts, MilestoneFacts,
+    PoLineFacts, Tolerance, ToleranceLevel,
+};
+use super::model::{
+    default_tolerance, normalise_number, Hold, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus,
+    LineMatchView, Payment,
+};
+use super::repo::{self, InvoiceChange, InvoiceFilter, NewInvoice, NewInvoiceLine};
+use crate::audit;
+use crate::auth::Actor;
+use crate::clock;
+use crate::config::PurchasingRules;
+use crate::contracts::sows::model::MilestoneStatus;
+use crate::db::{DbConnection, Tx};
+use crate::error::{AppError, AppResult};
+use crate::http::responses::{Page, PageWindow};
+use crate::money::storage::{decimal_from_text, decimal_to_text, money_from_units, money_to_units};
+use crate::money::{Currency, Money, RoundingPoint};
+use crate::purchase_orders::model::line_amounts;
+use crate::purchase_orders::repo::LineRow as PoLineRow;
+use crate::validate::{optional_text, required_text, Validator};
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// Most lines an invoice may have.
+pub const MAX_LINES: usize = 500;
+
+/// A line as received.
+#[derive(Debug, Clone)]
+pub struct InvoiceLineInput {
+    pub po_line_id: Option<i64>,
+    pub milestone_id: Option<i64>,
+    pub budget_line_id: Option<i64>,
+    pub description: Option<String>,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub tax_percent: Decimal,
+}
+
+/// An invoice as received.
+#[derive(Debug, Clone)]
+pub struct InvoiceInput {
+    pub vendor_id: i64,
+    pub number: String,
+    pub kind: InvoiceKind,
+    pub original_invoice_id: Option<i64>,
+    pub invoice_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub currency: String,
+    pub lines: Vec<InvoiceLineInput>,
+}
+
+fn corrupt(what: &str) -> AppError {
+    AppError::internal(anyhow::anyhow!("invoice data: corrupt {what}"))
+}
+
+/// Reads an invoice.
+pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Invoice> {
+    let (row, lines, payments) =
+        repo::find(conn, id)?.ok_or_else(|| AppError::not_found("invoice", id))?;
+    let currency = Currency::parse(&row.currency).map_err(|_| corrupt("currency"))?;
+    let status = InvoiceStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
+    let kind = InvoiceKind::parse(&row.kind).ok_or_else(|| corrupt("kind"))?;
+    let amount = |units: i64| -> AppResult<String> {
+        Ok(money_from_units(units, currency)?.amount().to_string())
+    };
+    let mut views = Vec::with_capacity(lines.len());
+    for line in lines {
+        let budget_currency = crate::budgets::repo::find(conn, line.budget_line_id)?
+            .map(|b| b.amount.currency())
+            .ok_or_else(|| corrupt("budget line"))?;
+        views.push(InvoiceLine {
+            id: line.id,
+            line_no: line.line_no,
+            po_line_id: line.po_line_id,
+            milestone_id: line.milestone_id,
+            budget_line_id: line.budget_line_id,
+            description: line.description,
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            tax_percent: line.tax_percent,
+            net_amount: amount(line.net_units)?,
+            tax_amount: amount(line.tax_units)?,
+            fx_rate: line.fx_rate,
+            net_amount_budget: money_from_units(line.net_budget_units, budget_currency)?
+                .amount()
+                .to_string(),
+            matched: serde_json::from_str(&line.match_result)
+                .map_err(|_| corrupt("match result"))?,
+        });
+    }
+    Ok(Invoice {
+        id: row.id,
+        number: row.number,
+        normalised_number: row.normalised_number,
+        vendor_id: row.vendor_id,
+        kind,
+        original_invoice_id: row.original_invoice_id,
+        invoice_date: row.invoice_date,
+        due_date: row.due_date,
+        currency: row.currency.clone(),
+        status,
+        allowed_actions: status
+            .allowed_actions()
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
+        lines: views,
+        net_total: amount(row.net_units)?,
+        tax_total: amount(row.tax_units)?,
+        total: amount(row.total_units)?,
+        hold_reasons: serde_json::from_str(&row.hold_reasons)
+            .map_err(|_| corrupt("hold reasons"))?,
+        payments: payments
+            .into_iter()
+            .map(|(units, paid_on, reference, recorded_by)| {
+                Ok(Payment {
+                    amount: amount(units)?,
+                    paid_on,
+                    reference,
+                    recorded_by,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?,
+        paid_total: amount(row.paid_units)?,
+        created_by: row.created_by,
+        decided_by: row.decided_by,
+        decision_reason: row.decision_reason,
+        approved_by: row.approved_by,
+        approved_at: row.approved_at.map(|t| t.and_utc()),
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
+}
+
+/// A page of invoices.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &InvoiceFilter,
+    window: PageWindow,
+) -> AppResult<Page<Invoice>> {
+    let ids = repo::list_ids(conn, filter, window.after, window.fetch())?;
+    let rows = ids
+        .into_iter()
+        .map(|id| get(conn, id))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(window.page(rows, |i| i.id, |i| i))
+}
+
+fn places(value: Decimal) -> u32 {
+    value.normalize().scale()
+}
+
+/// What a line bills, resolved.
+enum Reference {
+    PoLine(Box<(PoLineRow, crate::purchase_orders::repo::StoredPo)>),
+    Milestone {
+        id: i64,
+        accepted: bool,
+        amount: Decimal,
+    },
+    None,
+}
+
+struct Prepared {
+    reference: Reference,
+    budget_line_id: i64,
+    budget_currency: Currency,
+    description: String,
+    quantity: Decimal,
+    unit_price: Decimal,
+    tax_percent: Decimal,
+}
+
+/// Resolves and checks one line; problems go to the validator.
+fn prepare_line(
+    conn: &mut DbConnection,
+    v: &mut Validator,
+    i: usize,
+    input: &InvoiceInput,
+    currency: Option<Currency>,
+    line: &InvoiceLineInput,
+) -> AppResult<Option<Prepared>> {
+    let at = |f: &str| format!("lines[{i}].{f}");
+    let mut ok = true;
+    if line.quantity <= Decimal::ZERO || places(line.quantity) > 6 {
+        v.fail(
+            at("quantity"),
+            format!(
+                "{} must be more than zero with at most 6 decimal places",
+                line.quantity
+            ),
+        );
+        ok = false;
+    }
+    if line.unit_price.is_sign_negative() || places(line.unit_price) > 6 {
+        v.fail(
+            at("unit_price"),
+            format!(
+                "{} must be zero or more with at most 6 decimal places (credit memos use positive prices)",
+                line.unit_price
+            ),
+        );
+        ok = false;
+    }
+    if line.tax_percent.is_sign_negative()
+        || line.tax_percent > Decimal::ONE_HUNDRED
+        || places(line.tax_percent) > 4
+    {
+        v.fail(
+            at("tax_percent"),
+            format!("{} is not a percentage between 0 and 100", line.tax_percent),
+        );
+        ok = false;
+    }
+    let description = v
+        .check(
+            at("description"),
+            optional_text(line.description.as_deref(), 500),
+        )
+        .flatten();
+    if line.po_line_id.is_some() && line.milestone_id.is_some() {
+        v.fail(
+            at("milestone_id"),
+            "a line bills either a PO line or a milestone, not both",
+        );
+        return Ok(None);
+    }
+    let (reference, budget_line_id, default_description) = if let Some(po_line_id) = line.po_line_id
+    {
+        let Some(po_line) = crate::purchase_orders::repo::find_line(conn, po_line_id)? else {
+            v.fail(
+                at("po_line_id"),
+                format!("PO line {po_line_id} does not exist"),
+            );
+            return Ok(None);
+        };
+        let po = crate::purchase_orders::service::stored(conn, po_line.po_id)?;
+        if po.view.vendor_id != input.vendor_id {
+            v.fail(
+                at("po_line_id"),
+                format!(
+                    "PO line {po_line_id} is on {}, ordered from vendor {}, not {}",
+                    po.view.number, po.view.vendor_id, input.vendor_id
+                ),
+            );
+            ok = false;
+        }
+        if currency.is_some_and(|c| c != po.currency) {
+            v.fail(
+                "currency",
+                format!(
+                    "{} is in {}: invoice it in that currency",
+                    po.view.number, po.currency
+                ),
+            );
+            ok = false;
+        }
+        if line
+            .budget_line_id
+            .is_some_and(|b| b != po_line.budget_line_id)
+        {
+            v.fail(
+                at("budget_line_id"),
+                format!(
+                    "PO line {po_line_id} is charged to budget line {}; leave budget_line_id out",
+                    po_line.budget_line_id
+                ),
+            );
+            ok = false;
+        }
+        let budget = po_line.budget_line_id;
+        let description = po_line.description.clone();
+        (
+            Reference::PoLine(Box::new((po_line, po))),
+            budget,
+            description,
+        )
+    } else if let Some(milestone_id) = line.milestone_id {
+        let found =
+            crate::contracts::sows::repo::find_milestone(conn, milestone_id, |conn, cid| {
+                let contract = crate::contracts::repo::find(conn, cid)?
+                    .ok_or_else(|| AppError::not_found("contract", cid))?;
+                Currency::parse(&contract.currency).map_err(AppError::internal)
+            })?;
+        let Some((milestone, contract_id)) = found else {
+            v.fail(
+                at("milestone_id"),
+                format!("milestone {milestone_id} does not exist"),
+            );
+            return Ok(None);
+        };
+        let contract = crate::contracts::repo::find(conn, contract_id)?
+            .ok_or_else(|| AppError::not_found("contract", contract_id))?;
+        if contract.vendor_id != input.vendor_id {
+            v.fail(
+                at("milestone_id"),
+                format!(
+                    "milestone {milestone_id} is under contract {} with vendor {}, not {}",
+                    contract.number, contract.vendor_id, input.vendor_id
+                ),
+            );
+            ok = false;
+        }
+        if currency.is_some_and(|c| c.code() != contract.currency) {
+            v.fail(
+                "currency",
+                format!("contract {} is in {}", contract.number, contract.currency),
+            );
+            ok = false;
+        }
+        let project = crate::contracts::sows::repo::project_of_sow(conn, milestone.sow_id)?;
+        let Some(budget_line_id) = line.budget_line_id else {
+            v.fail(
+                at("budget_line_id"),
+                "a milestone line names the budget line it is charged to",
+            );
+            return Ok(None);
+        };
+        match crate::budgets::repo::find(conn, budget_line_id)? {
+            Some(b) if Some(b.line.project_id) == project => {}
+            Some(_) => {
+                v.fail(
+                    at("budget_line_id"),
+                    format!("budget line {budget_line_id} is not of the SOW's project"),
+                );
+                ok = false;
+            }
+            None => {
+                v.fail(
+                    at("budget_line_id"),
+                    format!("budget line {budget_line_id} does not exist"),
+                );
+                ok = false;
+            }
+        }
+        let amount = decimal_from_text(&milestone.amount).map_err(AppError::internal)?;
+        (
+            Reference::Milestone {
+                id: milestone_id,
+                accepted: milestone.status == MilestoneStatus::Accepted,
+                amount,
+            },
+            budget_line_id,
+            milestone.name.clone(),
+        )
+    } else {
+        let Some(budget_line_id) = line.budget_line_id else {
+            v.fail(
+                at("po_line_id"),
+                "a line needs a po_line_id, a milestone_id or (unmatched) a budget_line_id",
+            );
+            return Ok(None);
+        };
+        if crate::budgets::repo::find(conn, budget_line_id)?.is_none() {
+            v.fail(
+                at("budget_line_id"),
+                format!("budget line {budget_line_id} does not exist"),
+            );
+            return Ok(None);
+        }
+        (Reference::None, budget_line_id, String::new())
+    };
+    let budget_currency = crate::budgets::repo::find(conn, budget_line_id)?
+        .map(|b| b.amount.currency())
+        .ok_or_else(|| AppError::not_found("budget line", budget_line_id))?;
+    let description = description.unwrap_or(default_description);
+    if description.is_empty() {
+        v.fail(
+            at("description"),
+            "is required on a line without a PO line or milestone",
+        );
+        ok = false;
+    }
+    Ok(ok.then_some(Prepared {
+        reference,
+        budget_line_id,
+        budget_currency,
+        description,
+        quantity: line.quantity,
+        unit_price: line.unit_price,
+        tax_percent: line.tax_percent,
+    }))
+}
+
+/// The tolerance for a vendor and (optional) contract, and where it came from.
+pub fn tolerance_for(
+    conn: &mut DbConnection,
+    vendor_id: i64,
+    contract_id: Option<i64>,
+) -> AppResult<(Tolerance, ToleranceLevel)> {
+    let global = stored_tolerance(conn, "global")?.unwrap_or_else(default_tolerance);
+    let vendor = stored_tolerance(conn, &format!("vendor:{vendor_id}"))?;
+    let contract = match contract_id {
+        Some(id) => stored_tolerance(conn, &format!("contract:{id}"))?,
+        None => None,
+    };
+    let (tolerance, level) = effective_tolerance(&global, vendor.as_ref(), contract.as_ref());
+    Ok((*tolerance, level))
+}
+
+fn stored_tolerance(conn: &mut DbConnection, key: &str) -> AppResult<Option<Tolerance>> {
+    let Some((pp, pa, qp, qa)) = repo::tolerance(conn, key)? else {
+        return Ok(None);
+    };
+    let parse = |t: Option<String>| -> AppResult<Option<Decimal>> {
+        t.map(|t| decimal_from_text(&t).map_err(|_| corrupt("tolerance")))
+            .transpose()
+    };
+    Ok(Some(Tolerance {
+        price_percent: parse(pp)?,
+        price_absolute: parse(pa)?,
+        quantity_percent: parse(qp)?,
+        quantity_absolute: parse(qa)?,
+    }))
+}
+
+fn level_name(level: ToleranceLevel) -> &'static str {
+    match level {
+        ToleranceLevel::Global => "global",
+        ToleranceLevel::Vendor => "vendor",
+        ToleranceLevel::Contract => "contract",
+    }
+}
+
+/// Quantity invoiced on a PO line by other invoices: approved ones only, or every one not
+/// rejected.
+fn invoiced_elsewhere(
+    conn: &mut DbConnection,
+    po_line: &PoLineRow,
+    except_invoice: i64,
+    approved_only: bool,
+) -> AppResult<Decimal> {
+    if approved_only {
+        return po_line.invoiced();
+    }
+    let mut total = po_line.invoiced()?;
+    for (status, quantity, _) in repo::quantities_on_po_line(conn, po_line.id, except_invoice)? {
+        if matches!(status.as_str(), "received" | "matched" | "on_hold") {
+            total += decimal_from_text(&quantity).map_err(|_| corrupt("quantity"))?;
+        }
+    }
+    Ok(total)
+}
+
+fn milestone_invoiced_elsewhere(
+    conn: &mut DbConnection,
+    milestone_id: i64,
+    except_invoice: i64,
+    currency: Currency,
+    approved_only: bool,
+) -> AppResult<Decimal> {
+    let mut total = Decimal::ZERO;
+    for (status, units) in repo::amounts_on_milestone(conn, milestone_id, except_invoice)? {
+        let counts = match status.as_str() {
+            "approved" | "paid" => true,
+            "rejected" => false,
+            _ => !approved_only,
+        };
+        if counts {
+            total += money_from_units(units, currency)?.amount();
+        }
+    }
+    Ok(total)
+}
+
+/// Matches one line; `None` means it is not matched (credit memos).
+fn match_line(
+    conn: &mut DbConnection,
+    invoice_id: i64,
+    vendor_id: i64,
+    line_no: i64,
+    prepared: &Prepared,
+    net: Money,
+    approved_only: bool,
+) -> AppResult<LineMatchView> {
+    match &prepared.reference {
+        Reference::PoLine(boxed) => {
+            let (po_line, po) = boxed.as_ref();
+            let (tolerance, level) = tolerance_for(conn, vendor_id, po.view.contract_id)?;
+            let facts = PoLineFacts {
+                ordered_quantity: po_line.quantity()?,
+                unit_price: po_line.unit_price()?,
+                received_quantity: po_line.received()?,
+                previously_invoiced_quantity: invoiced_elsewhere(
+                    conn,
+                    po_line,
+                    invoice_id,
+                    approved_only,
+                )?,
+            };
+            let outcome = match_po_line(
+                &facts,
+                &InvoiceLineFacts {
+                    quantity: prepared.quantity,
+                    unit_price: prepared.unit_price,
+                },
+                &tolerance,
+            );
+            let mut view = LineMatchView::of(line_no, &outcome, level_name(level));
+            if !po.status.is_committed() {
+                view.holds.push(Hold {
+                    line_no: Some(line_no),
+                    code: "po_not_open".to_string(),
+                    message: format!(
+                        "purchase order {} is {}: it takes no invoices",
+                        po.view.number,
+                        po.status.as_str()
+                    ),
+                });
+            }
+            Ok(view)
+        }
+        Reference::Milestone {
+            id,
+            accepted,
+            amount,
+        } => {
+            let (tolerance, level) = tolerance_for(conn, vendor_id, None)?;
+            let facts = MilestoneFacts {
+                accepted: *accepted,
+                amount: *amount,
+                previously_invoiced: milestone_invoiced_elsewhere(
+                    conn,
+                    *id,
+                    invoice_id,
+                    net.currency(),
+                    approved_only,
+                )?,
+            };
+            let outcome = match_milestone(&facts, net.amount(), &tolerance);
+            Ok(LineMatchView::of(line_no, &outcome, level_name(level)))
+        }
+        Reference::None => {
+            let mut view = LineMatchView::unmatched();
+            view.holds.push(Hold {
+                line_no: Some(line_no),
+                code: "no_reference".to_string(),
+                message: "the line bills neither a PO line nor a milestone: check it by hand"
+                    .to_string(),
+            });
+            Ok(view)
+        }
+    }
+}
+
+/// Records an invoice or credit memo, matching it and checking for duplicates.
+pub fn create(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    rules: &PurchasingRules,
+    input: InvoiceInput,
+) -> AppResult<Invoice> {
+    let mut v = Validator::new();
+    match crate::vendors::repo::find(tx, input.vendor_id)? {
+        None => v.fail(
+            "vendor_id",
+            format!("vendor {} does not exist", input.vendor_id),
+        ),
+        Some(vendor) if vendor.archived_at.is_some() => v.fail(
+            "vendor_id",
+            format!("vendor {} is archived", input.vendor_id),
+        ),
+        Some(_) => {}
+    }
+    let number = v.check("number", required_text(&input.number, 64));
+    let normalised = normalise_number(&input.number);
+    if number.is_some() && normalised.is_empty() {
+        v.fail("number", "needs at least one letter or digit");
+    }
+    let currency = v.check("currency", Currency::parse(input.currency.trim()));
+    if let Some(due) = input.due_date {
+        if due < input.invoice_date {
+            v.fail(
+                "due_date",
+                format!("{due} is before the invoice date {}", input.invoice_date),
+            );
+        }
+    }
+    if input.kind == InvoiceKind::Invoice && input.original_invoice_id.is_some() {
+        v.fail(
+            "original_invoice_id",
+            "only a credit memo credits an earlier invoice",
+        );
+    }
+    if input.lines.is_empty() {
+        v.fail("lines", "an invoice needs at least one line");
+    }
+    if input.lines.len() > MAX_LINES {
+        v.fail("lines", format!("at most {MAX_LINES} lines"));
+    }
+    let mut prepared = Vec::with_capacity(input.lines.len());
+    for (i, line) in input.lines.iter().enumerate() {
+        if let Some(p) = prepare_line(tx, &mut v, i, &input, currency, line)? {
+            prepared.push(p);
+        }
+    }
+    v.finish()?;
+    let currency = currency.ok_or_else(|| AppError::invalid("currency", "is required"))?;
+    let number = number.unwrap_or_default();
+    if let Some((earlier_id, earlier_number)) =
+        repo::by_normalised_number(tx, input.vendor_id, &normalised)?
+    {
+        return Err(AppError::conflict(
+            "duplicate_invoice",
+            format!(
+                "vendor {} already sent invoice {earlier_number} (id {earlier_id}), the same number as {number}",
+                input.vendor_id
+            ),
+        )
+        .with_context(serde_json::json!({
+            "earlier_invoice_id": earlier_id,
+            "earlier_number": earlier_number,
+            "normalised_number": normalised,
+        })));
+    }
+    let sign = match input.kind {
+        InvoiceKind::Invoice => Decimal::ONE,
+        InvoiceKind::CreditMemo => Decimal::NEGATIVE_ONE,
+    };
+    let mut rates: HashMap<&'static str, Decimal> = HashMap::new();
+    let mut lines = Vec::with_capacity(prepared.len());
+    let mut net_total: i64 = 0;
+    let mut tax_total: i64 = 0;
+    let mut holds: Vec<Hold> = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        let line_no = i as i64 + 1;
+        let amounts = line_amounts(p.quantity, p.unit_price, p.tax_percent, currency)
+            .map_err(|e| AppError::invalid(format!("lines[{i}]"), e))?;
+        let net = Money::new(amounts.net.amount() * sign, currency)?;
+        let tax = Money::new(amounts.tax.amount() * sign, currency)?;
+        let rate = match rates.get(p.budget_currency.code()) {
+            Some(rate) => *rate,
+            None => {
+                let rate = crate::fx::service::convert_at(
+                    tx,
+                    Money::zero(currency),
+                    p.budget_currency,
+                    input.invoice_date,
+                )?
+                .rate;
+                rates.insert(p.budget_currency.code(), rate);
+                rate
+            }
+        };
+        let net_budget = crate::fx::model::convert(net, rate, p.budget_currency)?;
+        let matched = match input.kind {
+            InvoiceKind::Invoice => {
+                match_line(tx, 0, input.vendor_id, line_no, p, amounts.net, false)?
+            }
+            InvoiceKind::CreditMemo => LineMatchView::unmatched(),
+        };
+        holds.extend(matched.holds.iter().cloned());
+        net_total = net_total
+            .checked_add(money_to_units(&net)?)
+            .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
+        tax_total = tax_total
+            .checked_add(money_to_units(&tax)?)
+            .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
+        let (po_line_id, milestone_id) = match &p.reference {
+            Reference::PoLine(b) => (Some(b.0.id), None),
+            Reference::Milestone { id, .. } => (None, Some(*id)),
+            Reference::None => (None, None),
+        };
+        lines.push(NewInvoiceLine {
+            po_line_id,
+            milestone_id,
+            budget_line_id: p.budget_line_id,
+            description: p.description.clone(),
+            quantity: decimal_to_text(p.quantity),
+            unit_price: decimal_to_text(p.unit_price),
+            tax_percent: decimal_to_text(p.tax_percent),
+            net_units: money_to_units(&net)?,
+            tax_units: money_to_units(&tax)?,
+            fx_rate: decimal_to_text(rate),
+            net_budget_units: money_to_units(&net_budget)?,
+            match_result: serde_json::to_string(&matched).map_err(AppError::internal)?,
+        });
+    }
+    let total_units = net_total
+        .checked_add(tax_total)
+        .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
+    if input.kind == InvoiceKind::CreditMemo {
+        check_credit(tx, &input, total_units, currency)?;
+    }
+    let window = Duration::days(i64::from(rules.duplicate_invoice_days));
+    for (id, other, date) in repo::same_total_between(
+        tx,
+        input.vendor_id,
+        input.kind.as_str(),
+        total_units,
+        input.invoice_date - window,
+        input.invoice_date + window,
+    )? {
+        holds.push(Hold {
+            line_no: None,
+            code: "suspected_duplicate".to_string(),
+            message: format!(
+                "invoice {other} (id {id}) from the same vendor has the same total and is dated {date}, within {} days",
+                rules.duplicate_invoice_days
+            ),
+        });
+    }
+    let status = if holds.is_empty() {
+        InvoiceStatus::Matched
+    } else {
+        InvoiceStatus::OnHold
+    };
+    let hold_text = serde_json::to_string(&holds).map_err(AppError::internal)?;
+    let id = repo::insert(
+        tx,
+        &NewInvoice {
+            number: &number,
+            normalised_number: &normalised,
+            vendor_id: input.vendor_id,
+            kind: input.kind.as_str(),
+            original_invoice_id: input.original_invoice_id,
+            invoice_date: input.invoice_date,
+            due_date: input.due_date,
+            currency: currency.code(),
+            net_units: net_total,
+            tax_units: tax_total,
+            total_units,
+            status: status.as_str(),
+            hold_reasons: &hold_text,
+            created_by: &actor.name,
+            created_by_token: actor.token_id,
+        },
+        &lines,
+        clock::now(),
+    )?;
+    let created = get(tx, id)?;
+    audit::record(
+        tx,
+        &actor.name,
+        &format!("{}.create", input.kind.as_str()),
+        "invoice",
+        id,
+        None::<&()>,
+        Some(&created),
+    )?;
+    Ok(created)
+}
+
+/// A credit memo may not credit more than its invoice still holds.
+fn check_credit(
+    conn: &mut DbConnection,
+    input: &InvoiceInput,
+    total_units: i64,
+    currency: Currency,
+) -> AppResult<()> {
+    let Some(original_id) = input.original_invoice_id else {
+        return Ok(());
+    };
+    let original = get(conn, original_id).map_err(|_| {
+        AppError::invalid(
+            "original_invoice_id",
+            format!("invoice {original_id} does not exist"),
+        )
+    })?;
+    if original.vendor_id != input.vendor_id
+        || original.kind != InvoiceKind::Invoice
+        || original.currency != currency.code()
+    {
+        return Err(AppError::invalid(
+            "original_invoice_id",
+            format!(
+                "invoice {original_id} is not an invoice of vendor {} in {currency}",
+                input.vendor_id
+            ),
+        ));
+    }
+    if !matches!(
+        original.status,
+        InvoiceStatus::Approved | InvoiceStatus::Paid
+    ) {
+        return Err(AppError::conflict(
+            "invoice_not_approved",
+            format!(
+                "invoice {} is {}: credit an approved invoice",
+                original.number,
+                original.status.as_str()
+            ),
+        ));
+    }
+    let original_units = money_to_units(&Money::new(
+        decimal_from_text(&original.total).map_err(AppError::internal)?,
+        currency,
+    )?)?;
+    let credited: i64 = repo::credits_of(conn, original_id)?.iter().sum();
+    if original_units + credited + total_units < 0 {
+        return Err(AppError::conflict(
+            "credit_exceeds_invoice",
+            format!(
+                "invoice {} totals {}; earlier credits take {} and this memo {}: more than the invoice",
+                original.number,
+                original.total,
+                money_from_units(-credited, currency)?.amount(),
+                money_from_units(-total_units, currency)?.amount()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An invoice move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvoiceStep {
+    /// Release a hold, with a reason.
+    Release { reason: String },
+    /// Reject, with a reason.
+    Reject { reason: String },
+    /// Approve: post the actual and release the commitment.
+    Approve,
+}
+
+/// Moves an invoice at `expected_version`.
+pub fn step(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    step: InvoiceStep,
+) -> AppResult<Invoice> {
+    let before = get(tx, id)?;
+    crate::lifecycle::check_version("invoice", id, before.version, expected_version)?;
+    let action = match step {
+        InvoiceStep::Release { .. } => "release",
+        InvoiceStep::Reject { .. } => "reject",
+        InvoiceStep::Approve => "approve",
+    };
+    if !before.status.allowed_actions().contains(&action) {
+        let allowed = before.status.allowed_actions();
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!(
+                "invoice {} is {}: `{action}` is not allowed (allowed: {})",
+                before.number,
+                before.status.as_str(),
+                if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        )
+        .with_context(serde_json::json!({ "status": before.status, "allowed_actions": allowed })));
+    }
+    let now = clock::now();
+    let change = match step {
+        InvoiceStep::Release { reason } => InvoiceChange {
+            status: Some(InvoiceStatus::Matched.as_str().to_string()),
+            decided_by: Some(actor.name.clone()),
+            decision_reason: Some(
+                required_text(&reason, 2_000).map_err(|m| AppError::invalid("reason", m))?,
+            ),
+            ..Default::default()
+        },
+        InvoiceStep::Reject { reason } => InvoiceChange {
+            status: Some(InvoiceStatus::Rejected.as_str().to_string()),
+            decided_by: Some(actor.name.clone()),
+            decision_reason: Some(
+                required_text(&reason, 2_000).map_err(|m| AppError::invalid("reason", m))?,
+            ),
+            ..Default::default()
+        },
+        InvoiceStep::Approve => {
+            approve(tx, actor, &before)?;
+            InvoiceChange {
+                status: Some(InvoiceStatus::Approved.as_str().to_string()),
+                approved_by: Some(actor.name.clone()),
+                approved_at: Some(now),
+                ..Default::default()
+            }
+        }
+    };
+    if !repo::change(tx, id, expected_version, &change, now)? {
+        return Err(AppError::version_conflict(
+            "invoice",
+            id,
+            expected_version,
+            before.version,
+        ));
+    }
+    let after = get(tx, id)?;
+    audit::record(
+        tx,
+        &actor.name,
+        &format!("invoice.{action}"),
+        "invoice",
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
+}
+
+/// Approval: segregation of duties, the match re-checked, then the posting.
+fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
+    let (row, _, _) =
+        repo::find(tx, invoice.id)?.ok_or_else(|| AppError::not_found("invoice", invoice.id))?;
+    if row.created_by_token == actor.token_id || row.created_by == actor.name {
+        return Err(AppError::segregation_of_duties(format!(
+            "{} recorded invoice {} and cannot approve it",
+            actor.name, invoice.number
+        )));
+    }
+    let currency = Currency::parse(&invoice.currency).map_err(AppError::internal)?;
+    let released = invoice.decided_by.is_some();
+    let now = clock::now();
+    let mut locked: Vec<i64> = Vec::new();
+    for line in &invoice.lines {
+        let Some(po_line_id) = line.po_line_id else {
+            continue;
+        };
+        if invoice.kind == InvoiceKind::CreditMemo {
+            continue;
+        }
+        let po_id = crate::purchase_orders::repo::find_line(tx, po_line_id)?
+            .ok_or_else(|| corrupt("PO line"))?
+            .po_id;
+        if !locked.contains(&po_id) {
+            crate::purchase_orders::repo::lock_for_update(tx, po_id, now)?;
+            locked.push(po_id);
+        }
+        // Read after the lock: another approval may have just invoiced this line.
+        let po_line = crate::purchase_orders::repo::find_line(tx, po_line_id)?
+            .ok_or_else(|| corrupt("PO line"))?;
+        let quantity = decimal_from_text(&line.quantity).map_err(AppError::internal)?;
+        let unit_price = decimal_from_text(&line.unit_price).map_err(AppError::internal)?;
+        if !released {
+            let po = crate::purchase_orders::service::stored(tx, po_id)?;
+            let prepared = Prepared {
+                reference: Reference::PoLine(Box::new((po_line.clone(), po))),
+                budget_line_id: line.budget_line_id,
+                budget_currency: currency,
+                description: String::new(),
+                quantity,
+                unit_price,
+                tax_percent: Decimal::ZERO,
+            };
+            let net = Money::new(
+                decimal_from_text(&line.net_amount).map_err(AppError::internal)?,
+                currency,
+            )?;
+            let rematch = match_line(
+                tx,
+                invoice.id,
+                invoice.vendor_id,
+                line.line_no,
+                &prepared,
+                net,
+                true,
+            )?;
+            if !rematch.holds.is_empty() {
+                return Err(AppError::conflict(
+                    "match_failed",
+                    format!(
+                        "invoice {} no longer matches: {}",
+                        invoice.number,
+                        rematch
+                            .holds
+                            .iter()
+                            .map(|h| h.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                )
+                .with_context(serde_json::json!({ "holds": rematch.holds })));
+            }
+        }
+        let ordered = po_line.quantity()?;
+        let invoiced = po_line.invoiced()? + quantity;
+        let budget_currency = crate::budgets::repo::find(tx, po_line.budget_line_id)?
+            .map(|b| b.amount.currency())
+            .ok_or_else(|| corrupt("budget line"))?;
+        let released_units = if invoiced >= ordered {
+            po_line.net_budget_units
+        } else {
+            let line_budget = money_from_units(po_line.net_budget_units, budget_currency)?;
+            let share = Money::round(
+                line_budget.amount() * quantity / ordered,
+                budget_currency,
+                RoundingPoint::Allocation,
+            )?;
+            (po_line.released_budget_units + money_to_units(&share)?).min(po_line.net_budget_units)
+        };
+        crate::purchase_orders::repo::set_invoiced(tx, po_line.id, invoiced, released_units)?;
+        if po_line.is_asset {
+            let cost = money_from_units(
+                decimal_units(&line.net_amount_budget, budget_currency)?,
+                budget_currency,
+            )?;
+            crate::assets::service::cost_from_invoice(tx, po_line.id, line.id, cost, quantity)?;
+        }
+    }
+    Ok(())
+}
+
+fn decimal_units(text: &str, currency: Currency) -> AppResult<i64> {
+    let money = Money::new(
+        decimal_from_text(text).map_err(AppError::internal)?,
+        currency,
+    )?;
+    Ok(money_to_units(&money)?)
+}
+
+/// Records a payment against an approved invoice; paying the rest makes it `paid`.
+pub fn pay(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    amount: Decimal,
+    paid_on: NaiveDate,
+    reference: Option<String>,
+) -> AppResult<Invoice> {
+    let before = get(tx, id)?;
+    if before.kind == InvoiceKind::CreditMemo {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!(
+                "{} is a credit memo: it is applied, not paid",
+                before.number
+            ),
+        ));
+    }
+    if !before.status.allowed_actions().contains(&"pay") {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!(
+                "invoice {} is {}: only approved invoices are paid",
+                before.number,
+                before.status.as_str()
+            ),
+        ));
+    }
+    let currency = Currency::parse(&before.currency).map_err(AppError::internal)?;
+    let amount = Money::new(amount, currency).map_err(|e| AppError::invalid("amount", e))?;
+    if amount.amount() <= Decimal::ZERO {
+        return Err(AppError::invalid("amount", "must be more than zero"));
+    }
+    let reference =
+        optional_text(reference.as_deref(), 200).map_err(|m| AppError::invalid("reference", m))?;
+    let total = Money::new(
+        decimal_from_text(&before.total).map_err(AppError::internal)?,
+        currency,
+    )?;
+    let paid = Money::new(
+        decimal_from_text(&before.paid_total).map_err(AppError::internal)?,
+        currency,
+    )?;
+    let after_paid = paid.checked_add(&amount)?;
+    if after_paid.amount() > total.amount() {
+        return Err(AppError::conflict(
+            "overpayment",
+            format!(
+                "invoice {} totals {total}; {paid} is paid, so at most {} more",
+                before.number,
+                total.checked_sub(&paid)?
+            ),
+        ));
+    }
+    let now = clock::now();
+    let status = if after_paid == total {
+        InvoiceStatus::Paid
+    } else {
+        InvoiceStatus::Approved
+    };
+    let change = InvoiceChange {
+        status: Some(status.as_str().to_string()),
+        paid_units: Some(money_to_units(&after_paid)?),
+        ..Default::default()
+    };
+    if !repo::change(tx, id, before.version, &change, now)? {
+        return Err(AppError::version_conflict(
+            "invoice",
+            id,
+            before.version,
+            before.version + 1,
+        ));
+    }
+    repo::insert_payment(
+        tx,
+        id,
+        money_to_units(&amount)?,
+        paid_on,
+        reference.as_deref(),
+        &actor.name,
+        now,
+    )?;
+    let after = get(tx, id)?;
+    audit::record(
+        tx,
+        &actor.name,
+        "invoice.pay",
+        "invoice",
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
+}
