@@ -368,10 +368,14 @@ diesel::table! {
         id -> BigInt,
         po_id -> BigInt,
         revision -> BigInt,
+        status -> Text,
         snapshot -> Text,
+        proposal -> Text,
         reason -> Text,
         changed_by -> Text,
+        changed_by_token -> BigInt,
         changed_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 

@@ -1,8 +1,9 @@
 //! `/api/v1/purchase-orders`: HTTP, DTOs and OpenAPI.
 
-use super::model::{PoStatus, PurchaseOrder};
+use super::model::{PoStatus, PurchaseOrder, RevisionRecord};
 use super::receipts::{self, OverdueVendor, Receipt, ReceiptInput};
 use super::repo::PoFilter;
+use super::revisions::{self, RevisedLineInput, RevisionInput};
 use super::service::{self, PoInput, PoLineInput, PoStep};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
@@ -31,6 +32,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(issue_purchase_order)
         .service(cancel_purchase_order)
         .service(close_purchase_order)
+        .service(revise_purchase_order)
+        .service(list_purchase_order_revisions)
         .service(list_receipts)
         .service(create_receipt)
         .service(get_receipt)
@@ -97,6 +100,22 @@ pub struct PurchaseOrderInput {
     pub lines: Vec<PurchaseOrderLineInput>,
 }
 
+impl PurchaseOrderLineInput {
+    fn into_input(self) -> PoLineInput {
+        PoLineInput {
+            description: self.description,
+            quantity: self.quantity.0,
+            unit: self.unit,
+            unit_price: self.unit_price.0,
+            tax_percent: self.tax_percent.map(|t| t.0).unwrap_or_default(),
+            budget_line_id: self.budget_line_id,
+            is_asset: self.is_asset,
+            asset_category: self.asset_category,
+            promised_date: self.promised_date,
+        }
+    }
+}
+
 impl PurchaseOrderInput {
     fn into_input(self) -> PoInput {
         PoInput {
@@ -109,17 +128,7 @@ impl PurchaseOrderInput {
             lines: self
                 .lines
                 .into_iter()
-                .map(|l| PoLineInput {
-                    description: l.description,
-                    quantity: l.quantity.0,
-                    unit: l.unit,
-                    unit_price: l.unit_price.0,
-                    tax_percent: l.tax_percent.map(|t| t.0).unwrap_or_default(),
-                    budget_line_id: l.budget_line_id,
-                    is_asset: l.is_asset,
-                    asset_category: l.asset_category,
-                    promised_date: l.promised_date,
-                })
+                .map(PurchaseOrderLineInput::into_input)
                 .collect(),
         }
     }
@@ -530,4 +539,112 @@ pub async fn return_receipt(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/receipts/{}", created.id)))
         .json(created))
+}
+
+/// A line of a revision: `id` of the existing line it changes, or none for a new line.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisedLineBody {
+    /// The existing line (absent for a new one).
+    pub id: Option<i64>,
+    /// What is bought.
+    #[schema(min_length = 1, max_length = 500)]
+    pub description: String,
+    /// How many (not below what was received or invoiced).
+    pub quantity: JsonDecimal,
+    /// Unit of measure.
+    #[schema(min_length = 1, max_length = 20)]
+    pub unit: String,
+    /// Price per unit (fixed once the line is invoiced).
+    pub unit_price: JsonDecimal,
+    /// Tax rate in percent (default 0).
+    pub tax_percent: Option<JsonDecimal>,
+    /// The budget line (fixed on existing lines).
+    pub budget_line_id: i64,
+    /// Asset line (fixed on existing lines).
+    #[serde(default)]
+    pub is_asset: bool,
+    /// Asset category (fixed on existing lines).
+    pub asset_category: Option<String>,
+    /// Promised delivery date.
+    pub promised_date: Option<NaiveDate>,
+}
+
+/// A revision of an approved purchase order: every line as it should be.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionBody {
+    /// The version you read (or send `If-Match`).
+    pub version: Option<i64>,
+    /// Why it changes.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    /// New notes.
+    pub notes: Option<String>,
+    /// All lines: existing ones by `id` (those left out are removed), new ones without.
+    pub lines: Vec<RevisedLineBody>,
+}
+
+/// Revise an approved purchase order. A revision that does not raise its approved value applies
+/// at once; one that raises it waits for approval (`/approve`, or `/reject` to drop it) while
+/// the order runs on as approved. Every revision is kept in the history.
+#[utoipa::path(tag = "purchase-orders", params(("id" = i64, Path, description = "Purchase order id")), request_body = RevisionBody, responses((status = 200, description = "Revised, or with a pending revision", body = PurchaseOrder)))]
+#[post("/purchase-orders/{id}/revise")]
+pub async fn revise_purchase_order(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::WritePurchaseOrders)?;
+    let input: RevisionBody = body.parse()?;
+    let version = expected_version(input.version, &req)?;
+    let revision = RevisionInput {
+        reason: input.reason,
+        notes: input.notes,
+        lines: input
+            .lines
+            .into_iter()
+            .map(|l| RevisedLineInput {
+                id: l.id,
+                line: PurchaseOrderLineInput {
+                    description: l.description,
+                    quantity: l.quantity,
+                    unit: l.unit,
+                    unit_price: l.unit_price,
+                    tax_percent: l.tax_percent,
+                    budget_line_id: l.budget_line_id,
+                    is_asset: l.is_asset,
+                    asset_category: l.asset_category,
+                    promised_date: l.promised_date,
+                }
+                .into_input(),
+            })
+            .collect(),
+    };
+    let policy = state.settings.purchasing.approval.clone();
+    let id = id.into_inner();
+    let po = state
+        .db
+        .write(move |tx| revisions::revise(tx, &actor, &policy, id, version, revision))
+        .await?;
+    Ok(ok_resource(&po))
+}
+
+/// A purchase order's revision history: each revision with the order as it was before it.
+#[utoipa::path(tag = "purchase-orders", params(("id" = i64, Path, description = "Purchase order id")), responses((status = 200, description = "Revisions, oldest first", body = Vec<RevisionRecord>)))]
+#[get("/purchase-orders/{id}/revisions")]
+pub async fn list_purchase_order_revisions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let list = caller
+        .read(&state.db, Action::ReadPurchasing, move |conn| {
+            revisions::history(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
 }

@@ -7,4 +7,5 @@ pub mod model;
 pub mod receipts;
 pub mod receipts_repo;
 pub mod repo;
+pub mod revisions;
 pub mod service;

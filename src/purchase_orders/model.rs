@@ -278,6 +278,8 @@ pub struct PurchaseOrder {
     pub approvals_required: i64,
     /// Approvals so far, every revision.
     pub approvals: Vec<PoApproval>,
+    /// A revision raising the value, waiting for approval.
+    pub pending_revision: Option<PendingRevision>,
     /// Why it was rejected, cancelled or closed.
     pub status_reason: Option<String>,
     /// When it was last submitted (UTC).
@@ -294,6 +296,81 @@ pub struct PurchaseOrder {
     pub created_at: DateTime<Utc>,
     /// When it last changed (UTC).
     pub updated_at: DateTime<Utc>,
+}
+
+/// A line of a revision: an existing line (by `id`) with its new values, or a new line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProposedLine {
+    /// The existing line it changes; absent for a new line.
+    pub id: Option<i64>,
+    /// What is bought.
+    pub description: String,
+    /// How many.
+    pub quantity: String,
+    /// Unit of measure.
+    pub unit: String,
+    /// Price per unit.
+    pub unit_price: String,
+    /// Tax rate in percent.
+    pub tax_percent: String,
+    /// The budget line.
+    pub budget_line_id: i64,
+    /// Whether units become assets.
+    pub is_asset: bool,
+    /// Asset category.
+    pub asset_category: Option<String>,
+    /// Promised delivery.
+    pub promised_date: Option<NaiveDate>,
+    /// Net amount, rounded.
+    pub net_amount: String,
+    /// Tax, rounded.
+    pub tax_amount: String,
+    /// Net amount in the budget's currency.
+    pub net_amount_budget: String,
+}
+
+/// A revision of an approved purchase order that raises its value and waits for approval; the
+/// order keeps running on its approved revision meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PendingRevision {
+    /// The revision number it will become.
+    pub revision: i64,
+    /// Why it was revised.
+    pub reason: String,
+    /// Who revised it (it may not approve it).
+    pub requested_by: String,
+    /// The notes it sets.
+    pub notes: Option<String>,
+    /// Its lines: all of them, as they will be.
+    pub lines: Vec<ProposedLine>,
+    /// Sum of the lines' net amounts.
+    pub net_total: String,
+    /// Sum of the lines' tax.
+    pub tax_total: String,
+    /// Sum of the lines' budget amounts (the band is chosen by it).
+    pub net_total_budget: String,
+    /// Approvals it needs.
+    pub approvals_required: i64,
+}
+
+/// One entry of a purchase order's revision history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RevisionRecord {
+    /// The revision it created (or would have).
+    pub revision: i64,
+    /// `applied`, `pending` or `rejected`.
+    pub status: String,
+    /// Why.
+    pub reason: String,
+    /// Who revised.
+    pub changed_by: String,
+    /// When (UTC).
+    pub changed_at: DateTime<Utc>,
+    /// The purchase order as it was before this revision.
+    #[schema(value_type = Object)]
+    pub before: serde_json::Value,
+    /// The lines this revision set.
+    pub lines: Vec<ProposedLine>,
 }
 
 #[cfg(test)]

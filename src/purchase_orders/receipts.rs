@@ -117,7 +117,7 @@ pub fn of_po(conn: &mut DbConnection, po_id: i64) -> AppResult<Vec<Receipt>> {
         .collect()
 }
 
-fn status_from_lines(lines: &[LineRow]) -> AppResult<PoStatus> {
+pub(super) fn status_from_lines(lines: &[LineRow]) -> AppResult<PoStatus> {
     let mut all = true;
     let mut any = false;
     for line in lines {

@@ -194,6 +194,7 @@ impl HeaderRow {
                 .to_string(),
             approvals_required: self.approvals_required,
             approvals,
+            pending_revision: None,
             status_reason: self.status_reason,
             submitted_at: self.submitted_at.map(|t| t.and_utc()),
             approved_at: self.approved_at.map(|t| t.and_utc()),
@@ -764,4 +765,165 @@ pub fn promised_before(
         ))
         .load(conn)?;
     Ok(rows)
+}
+
+/// A revision as stored.
+#[derive(Debug, Clone, Queryable)]
+pub struct RevisionRow {
+    pub id: i64,
+    pub po_id: i64,
+    pub revision: i64,
+    pub status: String,
+    pub snapshot: String,
+    pub proposal: String,
+    pub reason: String,
+    pub changed_by: String,
+    pub changed_by_token: i64,
+    pub changed_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+/// A revision about to be stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRevision<'a> {
+    pub po_id: i64,
+    pub revision: i64,
+    pub status: &'a str,
+    pub snapshot: &'a str,
+    pub proposal: &'a str,
+    pub reason: &'a str,
+    pub changed_by: &'a str,
+    pub changed_by_token: i64,
+}
+
+/// Stores a revision.
+pub fn insert_revision(
+    conn: &mut DbConnection,
+    revision: NewRevision<'_>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    use crate::db::schema::purchase_order_revisions as r;
+    diesel::insert_into(r::table)
+        .values((
+            r::po_id.eq(revision.po_id),
+            r::revision.eq(revision.revision),
+            r::status.eq(revision.status),
+            r::snapshot.eq(revision.snapshot),
+            r::proposal.eq(revision.proposal),
+            r::reason.eq(revision.reason),
+            r::changed_by.eq(revision.changed_by),
+            r::changed_by_token.eq(revision.changed_by_token),
+            r::changed_at.eq(now),
+            r::decided_at.eq((revision.status != "pending").then_some(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A PO's revisions, oldest first.
+pub fn revisions_of(conn: &mut DbConnection, po_id: i64) -> AppResult<Vec<RevisionRow>> {
+    use crate::db::schema::purchase_order_revisions as r;
+    Ok(r::table
+        .filter(r::po_id.eq(po_id))
+        .order(r::id)
+        .load(conn)?)
+}
+
+/// The revision of a PO waiting for approval, if any.
+pub fn pending_revision(conn: &mut DbConnection, po_id: i64) -> AppResult<Option<RevisionRow>> {
+    use crate::db::schema::purchase_order_revisions as r;
+    Ok(r::table
+        .filter(r::po_id.eq(po_id))
+        .filter(r::status.eq("pending"))
+        .get_result(conn)
+        .optional()?)
+}
+
+/// Marks a revision applied or rejected.
+pub fn decide_revision(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    use crate::db::schema::purchase_order_revisions as r;
+    diesel::update(r::table.filter(r::id.eq(id)))
+        .set((r::status.eq(status), r::decided_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Writes a revision's lines over a PO: lines with an id are changed, lines without are added
+/// after the last line number, and lines not named are removed (the service has checked that
+/// nothing was received or invoiced on them). The header's totals, notes and revision follow.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_revision(
+    conn: &mut DbConnection,
+    po_id: i64,
+    revision: i64,
+    notes: Option<&str>,
+    lines: &[(Option<i64>, NewLine)],
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let existing: Vec<i64> = purchase_order_lines::table
+        .filter(purchase_order_lines::po_id.eq(po_id))
+        .select(purchase_order_lines::id)
+        .load(conn)?;
+    let kept: Vec<i64> = lines.iter().filter_map(|(id, _)| *id).collect();
+    for id in existing.iter().filter(|id| !kept.contains(id)) {
+        diesel::delete(purchase_order_lines::table.filter(purchase_order_lines::id.eq(id)))
+            .execute(conn)?;
+    }
+    let last_no: Option<i64> = purchase_order_lines::table
+        .filter(purchase_order_lines::po_id.eq(po_id))
+        .select(diesel::dsl::max(purchase_order_lines::line_no))
+        .get_result(conn)?;
+    let mut next_no = last_no.unwrap_or(0) + 1;
+    for (id, line) in lines {
+        match id {
+            Some(id) => {
+                diesel::update(purchase_order_lines::table.filter(purchase_order_lines::id.eq(id)))
+                    .set((
+                        purchase_order_lines::description.eq(&line.description),
+                        purchase_order_lines::quantity.eq(decimal_to_text(line.quantity)),
+                        purchase_order_lines::unit.eq(&line.unit),
+                        purchase_order_lines::unit_price.eq(decimal_to_text(line.unit_price)),
+                        purchase_order_lines::tax_percent.eq(decimal_to_text(line.tax_percent)),
+                        purchase_order_lines::promised_date.eq(line.promised_date),
+                        purchase_order_lines::net_units.eq(money_to_units(&line.net)?),
+                        purchase_order_lines::tax_units.eq(money_to_units(&line.tax)?),
+                        purchase_order_lines::net_budget_units
+                            .eq(money_to_units(&line.net_budget)?),
+                    ))
+                    .execute(conn)?;
+            }
+            None => {
+                insert_lines(conn, po_id, next_no, std::slice::from_ref(line))?;
+                next_no += 1;
+            }
+        }
+    }
+    let all: Vec<NewLine> = lines.iter().map(|(_, l)| l.clone()).collect();
+    let (net, tax, budget) = totals(&all)?;
+    diesel::update(purchase_orders::table.filter(purchase_orders::id.eq(po_id)))
+        .set((
+            purchase_orders::notes.eq(notes),
+            purchase_orders::net_units.eq(net),
+            purchase_orders::tax_units.eq(tax),
+            purchase_orders::total_units.eq(net + tax),
+            purchase_orders::net_budget_units.eq(budget),
+            purchase_orders::approved_net_budget_units.eq(budget),
+            purchase_orders::revision.eq(revision),
+            purchase_orders::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The approved budget value of a PO, in units.
+pub fn approved_units(conn: &mut DbConnection, po_id: i64) -> AppResult<i64> {
+    Ok(purchase_orders::table
+        .filter(purchase_orders::id.eq(po_id))
+        .select(purchase_orders::approved_net_budget_units)
+        .get_result(conn)?)
 }

@@ -99,9 +99,21 @@ pub fn refuse(po: &PurchaseOrder, action: &str) -> AppError {
     .with_context(serde_json::json!({ "status": po.status, "allowed_actions": allowed }))
 }
 
-/// Loads a PO or 404s.
+/// Loads a PO or 404s, with its pending revision: while one waits, the PO's actions are
+/// approving or rejecting it (plus receiving and closing), not revising again.
 pub fn stored(conn: &mut DbConnection, id: i64) -> AppResult<StoredPo> {
-    repo::find(conn, id)?.ok_or_else(|| AppError::not_found("purchase order", id))
+    let mut po = repo::find(conn, id)?.ok_or_else(|| AppError::not_found("purchase order", id))?;
+    if po.status.is_committed() {
+        if let Some(pending) = super::revisions::pending_view(conn, &po)? {
+            po.view.pending_revision = Some(pending);
+            po.view
+                .allowed_actions
+                .retain(|a| a != "revise" && a != "cancel");
+            po.view.allowed_actions.insert(0, "reject".to_string());
+            po.view.allowed_actions.insert(0, "approve".to_string());
+        }
+    }
+    Ok(po)
 }
 
 /// Reads a PO.
@@ -154,7 +166,7 @@ fn tax_percent(value: Decimal) -> Result<Decimal, String> {
 }
 
 /// Validates a PO against its references and computes its lines; every bad field at once.
-fn prepare(
+pub(super) fn prepare(
     conn: &mut DbConnection,
     actor: &Actor,
     input: &PoInput,
@@ -443,9 +455,15 @@ pub fn step(
     let before = stored(tx, id)?;
     crate::lifecycle::check_version("purchase order", id, before.view.version, expected_version)?;
     let action = step.action();
-    if !before.status.allowed_actions().contains(&action) {
+    if !before.view.allowed_actions.iter().any(|a| a == action) {
         return Err(refuse(&before.view, action));
     }
+    let pending = match &step {
+        PoStep::Approve { .. } | PoStep::Reject { .. } if before.status.is_committed() => {
+            super::revisions::pending_target(tx, &before)?
+        }
+        _ => None,
+    };
     let now = clock::now();
     let mut change = StatusChange::default();
     let audit_action = action;
@@ -460,12 +478,45 @@ pub fn step(
         }
         PoStep::Approve { override_reason } => {
             refuse_blocked_vendor(tx, &before.view)?;
-            let outcome = approve(tx, actor, policy, &before, override_reason.as_deref())?;
-            if outcome.complete {
-                change.status = Some(PoStatus::Approved);
-                change.approved_at = Some(now);
-                change.approved_net_budget_units =
-                    Some(crate::money::storage::money_to_units(&before.net_budget)?);
+            let target = match &pending {
+                Some(p) => ApprovalTarget {
+                    revision: p.row.revision,
+                    requester_token: p.row.changed_by_token,
+                    requester: p.row.changed_by.clone(),
+                    net_budget: p.net_budget,
+                    net_total: p.net_total,
+                    open_per_budget_line: p.open_per_budget_line.clone(),
+                },
+                None => ApprovalTarget::of(&before)?,
+            };
+            let outcome = approve(
+                tx,
+                actor,
+                policy,
+                &before,
+                &target,
+                override_reason.as_deref(),
+            )?;
+            match (&pending, outcome.complete) {
+                (Some(p), true) => super::revisions::apply_pending(tx, &before, p, now)?,
+                (None, true) => {
+                    change.status = Some(PoStatus::Approved);
+                    change.approved_at = Some(now);
+                    change.approved_net_budget_units =
+                        Some(crate::money::storage::money_to_units(&before.net_budget)?);
+                }
+                (_, false) => {}
+            }
+        }
+        PoStep::Reject { reason } if pending.is_some() => {
+            required_text(reason, 2_000).map_err(|m| AppError::invalid("reason", m))?;
+            if let Some(p) = &pending {
+                super::revisions::reject_pending(tx, p, now)?;
+                change.status_reason = Some(Some(format!(
+                    "revision {} rejected: {}",
+                    p.row.revision,
+                    reason.trim()
+                )));
             }
         }
         PoStep::Reject { reason } => {
@@ -561,32 +612,70 @@ struct ApprovalOutcome {
     complete: bool,
 }
 
+/// What an approval approves: a submitted PO, or a pending revision of an approved one.
+struct ApprovalTarget {
+    revision: i64,
+    requester_token: i64,
+    requester: String,
+    net_budget: Money,
+    net_total: Money,
+    /// The open value per budget line that the budget check adds (budget units).
+    open_per_budget_line: Vec<(i64, i64)>,
+}
+
+impl ApprovalTarget {
+    fn of(po: &StoredPo) -> AppResult<Self> {
+        let mut per_line: Vec<(i64, i64)> = Vec::new();
+        for line in &po.lines {
+            match per_line
+                .iter_mut()
+                .find(|(id, _)| *id == line.budget_line_id)
+            {
+                Some((_, units)) => *units += line.net_budget_units,
+                None => per_line.push((line.budget_line_id, line.net_budget_units)),
+            }
+        }
+        Ok(Self {
+            revision: po.view.revision,
+            requester_token: po.requested_by_token,
+            requester: po.view.requested_by.clone(),
+            net_budget: po.net_budget,
+            net_total: Money::new(
+                parse_decimal(&po.view.net_total).map_err(AppError::internal)?,
+                po.currency,
+            )?,
+            open_per_budget_line: per_line,
+        })
+    }
+}
+
 /// Records `actor`'s approval after the band, segregation-of-duties, budget and ceiling checks.
 fn approve(
     tx: &mut Tx<'_>,
     actor: &Actor,
     policy: &ApprovalPolicy,
     po: &StoredPo,
+    target: &ApprovalTarget,
     override_reason: Option<&str>,
 ) -> AppResult<ApprovalOutcome> {
-    let band = policy.band_for(po.net_budget.amount());
+    let band = policy.band_for(target.net_budget.amount());
     if !band.roles.iter().any(|r| r == actor.role.as_str()) {
         return Err(AppError::forbidden(format!(
             "purchase order {} is worth {} {}: its band is approved by {} (you are {})",
             po.view.number,
-            po.net_budget.amount(),
+            target.net_budget.amount(),
             po.budget_currency,
             band.roles.join(", "),
             actor.role.as_str()
         )));
     }
-    if actor.token_id == po.requested_by_token || actor.name == po.view.requested_by {
+    if actor.token_id == target.requester_token || actor.name == target.requester {
         return Err(AppError::segregation_of_duties(format!(
-            "{} raised purchase order {} and cannot approve it",
-            actor.name, po.view.number
+            "{} raised revision {} of purchase order {} and cannot approve it",
+            actor.name, target.revision, po.view.number
         )));
     }
-    let approvers = repo::approvers_of(tx, po.view.id, Some(po.view.revision))?;
+    let approvers = repo::approvers_of(tx, po.view.id, Some(target.revision))?;
     if approvers
         .iter()
         .any(|(name, token)| *token == actor.token_id || *name == actor.name)
@@ -595,15 +684,15 @@ fn approve(
             "already_approved",
             format!(
                 "{} has already approved revision {} of purchase order {}",
-                actor.name, po.view.revision, po.view.number
+                actor.name, target.revision, po.view.number
             ),
         ));
     }
     let override_reason = optional_text(override_reason, 2_000)
         .map_err(|m| AppError::invalid("override_reason", m))?;
     let project = crate::projects::service::get(tx, po.view.project_id)?;
-    let mut overruns = budget_overruns(tx, po)?;
-    if let Some(ceiling) = ceiling_overrun(tx, po)? {
+    let mut overruns = budget_overruns(tx, po, &target.open_per_budget_line)?;
+    if let Some(ceiling) = ceiling_overrun(tx, po, target.net_total)? {
         overruns.push(ceiling);
     }
     let overridden = if overruns.is_empty() {
@@ -648,7 +737,7 @@ fn approve(
         tx,
         repo::NewApproval {
             po_id: po.view.id,
-            revision: po.view.revision,
+            revision: target.revision,
             approver: &actor.name,
             approver_token: actor.token_id,
             role: actor.role.as_str(),
@@ -656,8 +745,7 @@ fn approve(
         },
         now,
     )?;
-    let complete = approvers.len() + 1
-        >= usize::try_from(po.view.approvals_required.max(1)).unwrap_or(usize::MAX);
+    let complete = approvers.len() + 1 >= band.approvals.max(1) as usize;
     if complete && !overruns.is_empty() {
         let recipients: Vec<String> = [
             project.pm_email.clone(),
@@ -674,7 +762,7 @@ fn approve(
         alerts::raise(
             tx,
             &NewAlert {
-                dedupe_key: format!("{kind}:po:{}:rev:{}", po.view.id, po.view.revision),
+                dedupe_key: format!("{kind}:po:{}:rev:{}", po.view.id, target.revision),
                 kind,
                 project_id: Some(project.id),
                 subject: format!(
@@ -684,7 +772,7 @@ fn approve(
                 body: format!(
                     "Purchase order {} ({} {}) was approved by {} and exceeds {}.{}",
                     po.view.number,
-                    po.net_budget.amount(),
+                    target.net_budget.amount(),
                     po.budget_currency,
                     actor.name,
                     describe(&overruns),
@@ -733,18 +821,14 @@ fn overrun_error(code: &'static str, detail: String, overruns: &[Overrun]) -> Ap
     }))
 }
 
-/// The budget lines this PO would take past their budget.
-fn budget_overruns(conn: &mut DbConnection, po: &StoredPo) -> AppResult<Vec<Overrun>> {
-    let mut per_line: Vec<(i64, i64)> = Vec::new();
-    for line in &po.lines {
-        match per_line
-            .iter_mut()
-            .find(|(id, _)| *id == line.budget_line_id)
-        {
-            Some((_, units)) => *units += line.net_budget_units,
-            None => per_line.push((line.budget_line_id, line.net_budget_units)),
-        }
-    }
+/// The budget lines this PO would take past their budget: `open_per_budget_line` is what it
+/// adds to each (budget units), on top of actuals and the other POs' commitments.
+fn budget_overruns(
+    conn: &mut DbConnection,
+    po: &StoredPo,
+    open_per_budget_line: &[(i64, i64)],
+) -> AppResult<Vec<Overrun>> {
+    let per_line = open_per_budget_line.to_vec();
     let currency = po.budget_currency;
     let mut out = Vec::new();
     for (budget_line_id, this_units) in per_line {
@@ -775,7 +859,11 @@ fn budget_overruns(conn: &mut DbConnection, po: &StoredPo) -> AppResult<Vec<Over
 }
 
 /// The contract ceiling, when this PO would take the contract's POs past it.
-fn ceiling_overrun(conn: &mut DbConnection, po: &StoredPo) -> AppResult<Option<Overrun>> {
+fn ceiling_overrun(
+    conn: &mut DbConnection,
+    po: &StoredPo,
+    this: Money,
+) -> AppResult<Option<Overrun>> {
     let Some(contract_id) = po.view.contract_id else {
         return Ok(None);
     };
@@ -788,10 +876,6 @@ fn ceiling_overrun(conn: &mut DbConnection, po: &StoredPo) -> AppResult<Option<O
     )?;
     let others = money_from_units(
         repo::consumed_on_contract(conn, contract_id, po.view.id)?,
-        currency,
-    )?;
-    let this = Money::new(
-        parse_decimal(&po.view.net_total).map_err(AppError::internal)?,
         currency,
     )?;
     let (mut position, exceeded) =

@@ -67,6 +67,32 @@ fn families() -> Vec<Family> {
             &[Admin, Procurement],
         ),
         f(
+            "list purchase orders",
+            Method::GET,
+            "/api/v1/purchase-orders",
+            READERS,
+        ),
+        f(
+            "create purchase order",
+            Method::POST,
+            "/api/v1/purchase-orders",
+            &[Admin, Procurement, Pm],
+        ),
+        f("list invoices", Method::GET, "/api/v1/invoices", READERS),
+        f(
+            "create invoice",
+            Method::POST,
+            "/api/v1/invoices",
+            &[Admin, Finance],
+        ),
+        f("list assets", Method::GET, "/api/v1/assets", READERS),
+        f(
+            "list match tolerances",
+            Method::GET,
+            "/api/v1/match-tolerances",
+            READERS,
+        ),
+        f(
             "list audit",
             Method::GET,
             "/api/v1/audit",
@@ -83,7 +109,13 @@ fn families() -> Vec<Family> {
 }
 
 /// A valid body for a create, distinct per role so allowed creates do not collide.
-fn create_body(family: &str, role_index: usize, project_id: i64, vendor_id: i64) -> Value {
+fn create_body(
+    family: &str,
+    role_index: usize,
+    project_id: i64,
+    vendor_id: i64,
+    budget_line_id: i64,
+) -> Value {
     let n = role_index + 1;
     match family {
         "create vendor" => json!({"name": format!("Matrix vendor {n}")}),
@@ -111,6 +143,22 @@ fn create_body(family: &str, role_index: usize, project_id: i64, vendor_id: i64)
             "renewal": {"kind": "none"},
             "notice": {"unit": "days", "value": 30}
         }),
+        "create purchase order" => json!({
+            "vendor_id": vendor_id,
+            "project_id": project_id,
+            "currency": "EUR",
+            "order_date": "2026-03-01",
+            "lines": [{"description": format!("Matrix item {n}"), "quantity": "1", "unit": "each",
+                       "unit_price": "10.00", "budget_line_id": budget_line_id}]
+        }),
+        "create invoice" => json!({
+            "vendor_id": vendor_id,
+            "number": format!("MATRIX-{n}"),
+            "invoice_date": "2026-03-01",
+            "currency": "EUR",
+            "lines": [{"description": "Matrix service", "quantity": "1", "unit_price": format!("{n}.00"),
+                       "budget_line_id": budget_line_id}]
+        }),
         other => panic!("no body for {other}"),
     }
 }
@@ -133,11 +181,25 @@ async fn permission_matrix(app: TestApp) {
         &app.create_vendor(json!({"name": "Contract counterparty"}))
             .await,
     );
+    let budget_line_id = id_of(
+        &app.create_budget_line(json!({
+            "project_id": project_id, "category": "opex", "cost_center": "MATRIX",
+            "amount": "1000000.00"
+        }))
+        .await,
+    );
+    let budget_line_id = id_of(
+        &app.create_budget_line(json!({
+            "project_id": project_id, "category": "opex", "cost_center": "MATRIX",
+            "amount": "1000000.00"
+        }))
+        .await,
+    );
     let mut failures = Vec::new();
     for family in families() {
         for (index, role) in Role::ALL.into_iter().enumerate() {
             let body = (family.method == Method::POST)
-                .then(|| create_body(family.name, index, project_id, vendor_id));
+                .then(|| create_body(family.name, index, project_id, vendor_id, budget_line_id));
             let resp = call(&app, &family, Some(app.token(role)), body.as_ref()).await;
             let allowed = family.allowed.contains(&role);
             let ok = if allowed {
@@ -171,7 +233,7 @@ async fn permission_matrix(app: TestApp) {
 async fn missing_token_is_401(app: TestApp) {
     let mut failures = Vec::new();
     for family in families() {
-        let body = (family.method == Method::POST).then(|| create_body(family.name, 0, 1, 1));
+        let body = (family.method == Method::POST).then(|| create_body(family.name, 0, 1, 1, 1));
         let resp = call(&app, &family, None, body.as_ref()).await;
         let ok = resp.status.as_u16() == 401
             && resp.code() == "unauthorized"

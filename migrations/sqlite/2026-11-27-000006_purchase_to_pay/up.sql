@@ -100,10 +100,14 @@ CREATE TABLE purchase_order_revisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     po_id BIGINT NOT NULL REFERENCES purchase_orders (id),
     revision BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'rejected')),
     snapshot TEXT NOT NULL,
+    proposal TEXT NOT NULL,
     reason TEXT NOT NULL,
     changed_by TEXT NOT NULL,
+    changed_by_token BIGINT NOT NULL,
     changed_at TIMESTAMP NOT NULL,
+    decided_at TIMESTAMP,
     UNIQUE (po_id, revision)
 );
 
