@@ -36,7 +36,7 @@ use crate::db::{DbConnection, Tx};
 use crate::error::{AppError, AppResult};
 use crate::http::responses::{Page, PageWindow};
 use crate::money::storage::{decimal_from_text, decimal_to_text, money_from_units, money_to_units};
-use crate::money::{Currency, Money, RoundingPoint};
+use crate::money::{Currency, Money};
 use crate::purchase_orders::model::line_amounts;
 use crate::purchase_orders::repo::LineRow as PoLineRow;
 use crate::validate::{optional_text, required_text, Validator};
@@ -997,17 +997,15 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
         let budget_currency = crate::budgets::repo::find(tx, po_line.budget_line_id)?
             .map(|b| b.amount.currency())
             .ok_or_else(|| corrupt("budget line"))?;
-        let released_units = if invoiced >= ordered {
-            po_line.net_budget_units
-        } else {
-            let line_budget = money_from_units(po_line.net_budget_units, budget_currency)?;
-            let share = Money::round(
-                line_budget.amount() * quantity / ordered,
-                budget_currency,
-                RoundingPoint::Allocation,
-            )?;
-            (po_line.released_budget_units + money_to_units(&share)?).min(po_line.net_budget_units)
-        };
+        let line_budget = money_from_units(po_line.net_budget_units, budget_currency)?;
+        let released = crate::purchase_orders::model::released_after_invoice(
+            line_budget,
+            money_from_units(po_line.released_budget_units, budget_currency)?,
+            ordered,
+            po_line.invoiced()?,
+            quantity,
+        )?;
+        let released_units = money_to_units(&released)?;
         crate::purchase_orders::repo::set_invoiced(tx, po_line.id, invoiced, released_units)?;
         if po_line.is_asset {
             let cost = money_from_units(

@@ -124,6 +124,38 @@ pub fn line_amounts(
     Ok(LineAmounts { net, tax })
 }
 
+/// The commitment a PO line has released once an invoice for `quantity` more is approved:
+/// all of it when the line is then fully invoiced, otherwise what was released before plus the
+/// line's budget amount in proportion (`line budget × quantity / ordered`, rounded at the
+/// allocation point), never more than the line's budget amount. So the line's commitment only
+/// falls, and reaches exactly zero when the last unit is invoiced.
+pub fn released_after_invoice(
+    line_budget: Money,
+    released_before: Money,
+    ordered: Decimal,
+    invoiced_before: Decimal,
+    quantity: Decimal,
+) -> Result<Money, MoneyError> {
+    if ordered <= Decimal::ZERO || invoiced_before + quantity >= ordered {
+        return Ok(line_budget);
+    }
+    let share = Money::round(
+        line_budget
+            .amount()
+            .checked_mul(quantity)
+            .ok_or(MoneyError::Overflow)?
+            / ordered,
+        line_budget.currency(),
+        RoundingPoint::Allocation,
+    )?;
+    let released = released_before.checked_add(&share)?;
+    Ok(if released.amount() > line_budget.amount() {
+        line_budget
+    } else {
+        released
+    })
+}
+
 /// One budget line's position when a PO is approved, all in the budget's currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct BudgetPosition {
@@ -410,6 +442,65 @@ mod tests {
         let (past, over) = budget_position(1, m("100"), m("40"), m("50"), m("10.01")).unwrap();
         assert!(over);
         assert_eq!(past.over_by, "0.01");
+    }
+
+    proptest::proptest! {
+        /// For any sequence of invoices on a PO line (each at most 2 % over the PO price, the
+        /// default tolerance, and never beyond the ordered quantity, which quantity matching
+        /// holds), committed + actual never exceeds the line's value plus 2 % plus one cent of
+        /// rounding per invoice; and the commitment is exactly zero once the line is fully
+        /// invoiced.
+        #[test]
+        fn committed_plus_actual_stays_within_the_tolerance(
+            ordered_units in 1u32..200,
+            price_cents in 1i64..1_000_000,
+            invoices in proptest::collection::vec((1u32..60, 0u32..=200), 1..12),
+        ) {
+            let eur = eur();
+            let ordered = Decimal::from(ordered_units);
+            let price = Decimal::new(price_cents, 2);
+            let line = line_amounts(ordered, price, Decimal::ZERO, eur).unwrap().net;
+            let mut released = Money::zero(eur);
+            let mut invoiced = Decimal::ZERO;
+            let mut actual = Money::zero(eur);
+            let mut count = 0i64;
+            for (qty, over_basis_points) in invoices {
+                let remaining = ordered - invoiced;
+                if remaining <= Decimal::ZERO {
+                    break;
+                }
+                let quantity = Decimal::from(qty).min(remaining);
+                // up to 2 % over the PO price: 0..=200 basis points
+                let invoice_price = price + price * Decimal::new(i64::from(over_basis_points), 4);
+                let billed = line_amounts(quantity, invoice_price, Decimal::ZERO, eur).unwrap().net;
+                released = released_after_invoice(line, released, ordered, invoiced, quantity).unwrap();
+                invoiced += quantity;
+                actual = actual.checked_add(&billed).unwrap();
+                count += 1;
+                let committed = line.checked_sub(&released).unwrap();
+                proptest::prop_assert!(!committed.amount().is_sign_negative());
+                let limit = line.amount() * Decimal::new(102, 2) + Decimal::new(count, 2);
+                proptest::prop_assert!(
+                    committed.amount() + actual.amount() <= limit,
+                    "committed {} + actual {} > {}", committed, actual, limit
+                );
+            }
+            if invoiced >= ordered {
+                proptest::prop_assert_eq!(released, line);
+            }
+        }
+    }
+
+    #[test]
+    fn the_last_invoice_releases_the_rest_exactly() {
+        let m = |s: &str| Money::new(d(s), eur()).unwrap();
+        // 3 units worth 100.00: a third is 33.33 (rounded), two thirds 66.66, the last unit the rest.
+        let first = released_after_invoice(m("100.00"), m("0"), d("3"), d("0"), d("1")).unwrap();
+        assert_eq!(first, m("33.33"));
+        let second = released_after_invoice(m("100.00"), first, d("3"), d("1"), d("1")).unwrap();
+        assert_eq!(second, m("66.66"));
+        let last = released_after_invoice(m("100.00"), second, d("3"), d("2"), d("1")).unwrap();
+        assert_eq!(last, m("100.00"));
     }
 
     #[test]
