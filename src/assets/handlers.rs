@@ -63,7 +63,7 @@ pub struct AssetQuery {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page; not used by the export.
     pub cursor: Option<String>,
-    /// Export only: `csv` (default).
+    /// Export only: `csv` (default) or `xlsx`.
     pub format: Option<String>,
 }
 
@@ -106,8 +106,12 @@ pub async fn list_assets(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Export the asset register for a CMDB (CSV, one row per asset, lineage included).
-#[utoipa::path(tag = "assets", params(AssetQuery), responses((status = 200, description = "The register as CSV", content_type = "text/csv", body = String)))]
+/// Export the asset register for a CMDB: one row per asset with its lineage, as CSV (default) or
+/// xlsx (`format=xlsx`).
+#[utoipa::path(tag = "assets", params(AssetQuery), responses((status = 200, description = "The register", content(
+    (String = "text/csv"),
+    (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+))))]
 #[get("/assets/export")]
 pub async fn export_assets(
     state: web::Data<AppState>,
@@ -115,22 +119,35 @@ pub async fn export_assets(
     query: Query<AssetQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    match query.format.as_deref() {
-        None | Some("csv") => {}
+    let xlsx = match query.format.as_deref() {
+        None | Some("csv") => false,
+        Some("xlsx") => true,
         Some(other) => {
             return Err(AppError::bad_request_field(
                 "invalid_query",
                 "format",
-                format!("`{other}` is not an export format (csv)"),
+                format!("`{other}` is not an export format (csv or xlsx)"),
             ))
         }
-    }
+    };
     let filter = query.filter();
     let rows = caller
         .read(&state.db, Action::ReadAssets, move |conn| {
             service::export_rows(conn, &filter)
         })
         .await?;
+    if xlsx {
+        let body = web::block(move || service::to_xlsx(&rows))
+            .await
+            .map_err(AppError::internal)??;
+        return Ok(HttpResponse::Ok()
+            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .insert_header((
+                "Content-Disposition",
+                "attachment; filename=\"procura-assets.xlsx\"",
+            ))
+            .body(body));
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

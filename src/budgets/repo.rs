@@ -170,6 +170,21 @@ pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<StoredLine>> {
     }
 }
 
+/// A line's project and currency, without its phasing (for documents that charge it).
+pub fn owner_and_currency(conn: &mut DbConnection, id: i64) -> AppResult<Option<(i64, Currency)>> {
+    let row: Option<(i64, String)> = budget_lines::table
+        .filter(budget_lines::id.eq(id))
+        .select((budget_lines::project_id, budget_lines::currency))
+        .get_result(conn)
+        .optional()?;
+    row.map(|(project, currency)| {
+        Currency::parse(&currency)
+            .map(|c| (project, c))
+            .map_err(|_| corrupt(id, "currency"))
+    })
+    .transpose()
+}
+
 /// The id of the line with this project, category and cost center.
 pub fn id_by_key(
     conn: &mut DbConnection,

@@ -410,6 +410,7 @@ diesel::table! {
         vendor_id -> BigInt,
         kind -> Text,
         original_invoice_id -> Nullable<BigInt>,
+        sla_measurement_id -> Nullable<BigInt>,
         invoice_date -> Date,
         due_date -> Nullable<Date>,
         currency -> Text,

@@ -72,6 +72,9 @@ pub struct InvoiceBody {
     pub kind: Option<InvoiceKind>,
     /// The approved invoice a credit memo credits.
     pub original_invoice_id: Option<i64>,
+    /// The SLA period whose receivable service credit a credit memo applies (its net total must
+    /// equal the credit); approving the memo marks the credit `applied`.
+    pub sla_measurement_id: Option<i64>,
     /// The invoice date (its FX date).
     pub invoice_date: NaiveDate,
     /// When payment is due.
@@ -170,6 +173,7 @@ pub async fn create_invoice(
         number: input.number,
         kind: input.kind.unwrap_or(InvoiceKind::Invoice),
         original_invoice_id: input.original_invoice_id,
+        sla_measurement_id: input.sla_measurement_id,
         invoice_date: input.invoice_date,
         due_date: input.due_date,
         currency: input.currency,

@@ -267,6 +267,8 @@ pub struct Invoice {
     pub kind: InvoiceKind,
     /// The invoice a credit memo credits.
     pub original_invoice_id: Option<i64>,
+    /// The SLA period whose service credit a credit memo applies.
+    pub sla_measurement_id: Option<i64>,
     /// The invoice's date (its FX date).
     pub invoice_date: NaiveDate,
     /// When payment is due.

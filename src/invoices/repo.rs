@@ -31,6 +31,7 @@ pub struct InvoiceRow {
     pub vendor_id: i64,
     pub kind: String,
     pub original_invoice_id: Option<i64>,
+    pub sla_measurement_id: Option<i64>,
     pub invoice_date: NaiveDate,
     pub due_date: Option<NaiveDate>,
     pub currency: String,
@@ -82,6 +83,7 @@ pub struct NewInvoice<'a> {
     pub vendor_id: i64,
     pub kind: &'a str,
     pub original_invoice_id: Option<i64>,
+    pub sla_measurement_id: Option<i64>,
     pub invoice_date: NaiveDate,
     pub due_date: Option<NaiveDate>,
     pub currency: &'a str,
@@ -125,6 +127,7 @@ pub fn insert(
             invoices::vendor_id.eq(invoice.vendor_id),
             invoices::kind.eq(invoice.kind),
             invoices::original_invoice_id.eq(invoice.original_invoice_id),
+            invoices::sla_measurement_id.eq(invoice.sla_measurement_id),
             invoices::invoice_date.eq(invoice.invoice_date),
             invoices::due_date.eq(invoice.due_date),
             invoices::currency.eq(invoice.currency),
@@ -470,4 +473,17 @@ pub fn put_tolerance(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The live (not rejected) credit memo already crediting an SLA period, if any: `(id, number)`.
+pub fn credit_for_measurement(
+    conn: &mut DbConnection,
+    measurement_id: i64,
+) -> AppResult<Option<(i64, String)>> {
+    Ok(invoices::table
+        .filter(invoices::sla_measurement_id.eq(measurement_id))
+        .filter(invoices::status.ne("rejected"))
+        .select((invoices::id, invoices::number))
+        .first(conn)
+        .optional()?)
 }

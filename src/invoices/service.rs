@@ -44,6 +44,59 @@ use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
+/// Facts read once per request: documents with many lines refer to the same POs, budget lines
+/// and tolerances over and over.
+#[derive(Default)]
+struct Lookups {
+    pos: HashMap<i64, crate::purchase_orders::repo::StoredPo>,
+    budget_lines: HashMap<i64, Option<(i64, Currency)>>,
+    tolerances: HashMap<(i64, Option<i64>), (Tolerance, ToleranceLevel)>,
+}
+
+impl Lookups {
+    fn po(
+        &mut self,
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> AppResult<crate::purchase_orders::repo::StoredPo> {
+        if let Some(po) = self.pos.get(&id) {
+            return Ok(po.clone());
+        }
+        let po = crate::purchase_orders::service::stored(conn, id)?;
+        self.pos.insert(id, po.clone());
+        Ok(po)
+    }
+
+    fn budget_line(&mut self, conn: &mut DbConnection, id: i64) -> AppResult<Option<(i64, Currency)>> {
+        if let Some(found) = self.budget_lines.get(&id) {
+            return Ok(*found);
+        }
+        let found = crate::budgets::repo::owner_and_currency(conn, id)?;
+        self.budget_lines.insert(id, found);
+        Ok(found)
+    }
+
+    fn budget_currency(&mut self, conn: &mut DbConnection, id: i64) -> AppResult<Currency> {
+        self.budget_line(conn, id)?
+            .map(|(_, c)| c)
+            .ok_or_else(|| corrupt("budget line"))
+    }
+
+    fn tolerance(
+        &mut self,
+        conn: &mut DbConnection,
+        vendor_id: i64,
+        contract_id: Option<i64>,
+    ) -> AppResult<(Tolerance, ToleranceLevel)> {
+        if let Some(found) = self.tolerances.get(&(vendor_id, contract_id)) {
+            return Ok(*found);
+        }
+        let found = tolerance_for(conn, vendor_id, contract_id)?;
+        self.tolerances.insert((vendor_id, contract_id), found);
+        Ok(found)
+    }
+}
+
 /// Most lines an invoice may have.
 pub const MAX_LINES: usize = 500;
 
@@ -66,6 +119,7 @@ pub struct InvoiceInput {
     pub number: String,
     pub kind: InvoiceKind,
     pub original_invoice_id: Option<i64>,
+    pub sla_measurement_id: Option<i64>,
     pub invoice_date: NaiveDate,
     pub due_date: Option<NaiveDate>,
     pub currency: String,
@@ -87,10 +141,9 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Invoice> {
         Ok(money_from_units(units, currency)?.amount().to_string())
     };
     let mut views = Vec::with_capacity(lines.len());
+    let mut lookups = Lookups::default();
     for line in lines {
-        let budget_currency = crate::budgets::repo::find(conn, line.budget_line_id)?
-            .map(|b| b.amount.currency())
-            .ok_or_else(|| corrupt("budget line"))?;
+        let budget_currency = lookups.budget_currency(conn, line.budget_line_id)?;
         views.push(InvoiceLine {
             id: line.id,
             line_no: line.line_no,
@@ -118,6 +171,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Invoice> {
         vendor_id: row.vendor_id,
         kind,
         original_invoice_id: row.original_invoice_id,
+        sla_measurement_id: row.sla_measurement_id,
         invoice_date: row.invoice_date,
         due_date: row.due_date,
         currency: row.currency.clone(),
@@ -198,6 +252,7 @@ struct Prepared {
 /// Resolves and checks one line; problems go to the validator.
 fn prepare_line(
     conn: &mut DbConnection,
+    lookups: &mut Lookups,
     v: &mut Validator,
     i: usize,
     input: &InvoiceInput,
@@ -258,7 +313,7 @@ fn prepare_line(
             );
             return Ok(None);
         };
-        let po = crate::purchase_orders::service::stored(conn, po_line.po_id)?;
+        let po = lookups.po(conn, po_line.po_id)?;
         if po.view.vendor_id != input.vendor_id {
             v.fail(
                 at("po_line_id"),
@@ -340,8 +395,8 @@ fn prepare_line(
             );
             return Ok(None);
         };
-        match crate::budgets::repo::find(conn, budget_line_id)? {
-            Some(b) if Some(b.line.project_id) == project => {}
+        match lookups.budget_line(conn, budget_line_id)? {
+            Some((owner, _)) if Some(owner) == project => {}
             Some(_) => {
                 v.fail(
                     at("budget_line_id"),
@@ -375,7 +430,7 @@ fn prepare_line(
             );
             return Ok(None);
         };
-        if crate::budgets::repo::find(conn, budget_line_id)?.is_none() {
+        if lookups.budget_line(conn, budget_line_id)?.is_none() {
             v.fail(
                 at("budget_line_id"),
                 format!("budget line {budget_line_id} does not exist"),
@@ -384,8 +439,9 @@ fn prepare_line(
         }
         (Reference::None, budget_line_id, String::new())
     };
-    let budget_currency = crate::budgets::repo::find(conn, budget_line_id)?
-        .map(|b| b.amount.currency())
+    let budget_currency = lookups
+        .budget_line(conn, budget_line_id)?
+        .map(|(_, c)| c)
         .ok_or_else(|| AppError::not_found("budget line", budget_line_id))?;
     let description = description.unwrap_or(default_description);
     if description.is_empty() {
@@ -488,8 +544,10 @@ fn milestone_invoiced_elsewhere(
 }
 
 /// Matches one line; `None` means it is not matched (credit memos).
+#[allow(clippy::too_many_arguments)]
 fn match_line(
     conn: &mut DbConnection,
+    lookups: &mut Lookups,
     invoice_id: i64,
     vendor_id: i64,
     line_no: i64,
@@ -500,7 +558,7 @@ fn match_line(
     match &prepared.reference {
         Reference::PoLine(boxed) => {
             let (po_line, po) = boxed.as_ref();
-            let (tolerance, level) = tolerance_for(conn, vendor_id, po.view.contract_id)?;
+            let (tolerance, level) = lookups.tolerance(conn, vendor_id, po.view.contract_id)?;
             let facts = PoLineFacts {
                 ordered_quantity: po_line.quantity()?,
                 unit_price: po_line.unit_price()?,
@@ -539,7 +597,7 @@ fn match_line(
             accepted,
             amount,
         } => {
-            let (tolerance, level) = tolerance_for(conn, vendor_id, None)?;
+            let (tolerance, level) = lookups.tolerance(conn, vendor_id, None)?;
             let facts = MilestoneFacts {
                 accepted: *accepted,
                 amount: *amount,
@@ -606,15 +664,22 @@ pub fn create(
             "only a credit memo credits an earlier invoice",
         );
     }
+    if input.kind == InvoiceKind::Invoice && input.sla_measurement_id.is_some() {
+        v.fail(
+            "sla_measurement_id",
+            "only a credit memo applies an SLA credit",
+        );
+    }
     if input.lines.is_empty() {
         v.fail("lines", "an invoice needs at least one line");
     }
     if input.lines.len() > MAX_LINES {
         v.fail("lines", format!("at most {MAX_LINES} lines"));
     }
+    let mut lookups = Lookups::default();
     let mut prepared = Vec::with_capacity(input.lines.len());
     for (i, line) in input.lines.iter().enumerate() {
-        if let Some(p) = prepare_line(tx, &mut v, i, &input, currency, line)? {
+        if let Some(p) = prepare_line(tx, &mut lookups, &mut v, i, &input, currency, line)? {
             prepared.push(p);
         }
     }
@@ -669,7 +734,7 @@ pub fn create(
         let net_budget = crate::fx::model::convert(net, rate, p.budget_currency)?;
         let matched = match input.kind {
             InvoiceKind::Invoice => {
-                match_line(tx, 0, input.vendor_id, line_no, p, amounts.net, false)?
+                match_line(tx, &mut lookups, 0, input.vendor_id, line_no, p, amounts.net, false)?
             }
             InvoiceKind::CreditMemo => LineMatchView::unmatched(),
         };
@@ -705,6 +770,7 @@ pub fn create(
         .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
     if input.kind == InvoiceKind::CreditMemo {
         check_credit(tx, &input, total_units, currency)?;
+        check_sla_credit(tx, &input, net_total, currency)?;
     }
     let window = Duration::days(i64::from(rules.duplicate_invoice_days));
     for (id, other, date) in repo::same_total_between(
@@ -738,6 +804,7 @@ pub fn create(
             vendor_id: input.vendor_id,
             kind: input.kind.as_str(),
             original_invoice_id: input.original_invoice_id,
+            sla_measurement_id: input.sla_measurement_id,
             invoice_date: input.invoice_date,
             due_date: input.due_date,
             currency: currency.code(),
@@ -826,6 +893,62 @@ fn check_credit(
     Ok(())
 }
 
+/// A credit memo for an SLA period credits exactly the period's receivable credit (net), in the
+/// contract's currency, from the contract's vendor, once.
+fn check_sla_credit(
+    conn: &mut DbConnection,
+    input: &InvoiceInput,
+    net_units: i64,
+    currency: Currency,
+) -> AppResult<()> {
+    let Some(measurement_id) = input.sla_measurement_id else {
+        return Ok(());
+    };
+    let Some((contract_id, period, credit_units, status)) =
+        crate::contracts::slas::repo::measurement_credit(conn, measurement_id)?
+    else {
+        return Err(AppError::invalid(
+            "sla_measurement_id",
+            format!("SLA period {measurement_id} does not exist"),
+        ));
+    };
+    let contract = crate::contracts::repo::find(conn, contract_id)?
+        .ok_or_else(|| AppError::not_found("contract", contract_id))?;
+    if contract.vendor_id != input.vendor_id || contract.currency != currency.code() {
+        return Err(AppError::invalid(
+            "sla_measurement_id",
+            format!(
+                "SLA period {period} is under contract {} with vendor {} in {}",
+                contract.number, contract.vendor_id, contract.currency
+            ),
+        ));
+    }
+    if status != "receivable" {
+        return Err(AppError::conflict(
+            "sla_credit_not_receivable",
+            format!("SLA period {period} has no credit to apply (its credit is {status})"),
+        ));
+    }
+    if let Some((id, number)) = repo::credit_for_measurement(conn, measurement_id)? {
+        return Err(AppError::conflict(
+            "sla_credit_already_credited",
+            format!("credit memo {number} (id {id}) already credits SLA period {period}"),
+        ));
+    }
+    if net_units != -credit_units {
+        let credit = money_from_units(credit_units, currency)?;
+        return Err(AppError::invalid(
+            "lines",
+            format!(
+                "the memo's net total is {} but the SLA credit for {period} is {}",
+                money_from_units(-net_units, currency)?.amount(),
+                credit.amount()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// An invoice move.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InvoiceStep {
@@ -889,6 +1012,9 @@ pub fn step(
         },
         InvoiceStep::Approve => {
             approve(tx, actor, &before)?;
+            if let Some(measurement_id) = before.sla_measurement_id {
+                crate::contracts::slas::repo::set_credit_status(tx, measurement_id, "applied")?;
+            }
             InvoiceChange {
                 status: Some(InvoiceStatus::Approved.as_str().to_string()),
                 approved_by: Some(actor.name.clone()),
@@ -931,6 +1057,7 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
     let currency = Currency::parse(&invoice.currency).map_err(AppError::internal)?;
     let released = invoice.decided_by.is_some();
     let now = clock::now();
+    let mut lookups = Lookups::default();
     let mut locked: Vec<i64> = Vec::new();
     for line in &invoice.lines {
         let Some(po_line_id) = line.po_line_id else {
@@ -952,7 +1079,7 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
         let quantity = decimal_from_text(&line.quantity).map_err(AppError::internal)?;
         let unit_price = decimal_from_text(&line.unit_price).map_err(AppError::internal)?;
         if !released {
-            let po = crate::purchase_orders::service::stored(tx, po_id)?;
+            let po = lookups.po(tx, po_id)?;
             let prepared = Prepared {
                 reference: Reference::PoLine(Box::new((po_line.clone(), po))),
                 budget_line_id: line.budget_line_id,
@@ -968,6 +1095,7 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
             )?;
             let rematch = match_line(
                 tx,
+                &mut lookups,
                 invoice.id,
                 invoice.vendor_id,
                 line.line_no,
@@ -994,9 +1122,7 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
         }
         let ordered = po_line.quantity()?;
         let invoiced = po_line.invoiced()? + quantity;
-        let budget_currency = crate::budgets::repo::find(tx, po_line.budget_line_id)?
-            .map(|b| b.amount.currency())
-            .ok_or_else(|| corrupt("budget line"))?;
+        let budget_currency = lookups.budget_currency(tx, po_line.budget_line_id)?;
         let line_budget = money_from_units(po_line.net_budget_units, budget_currency)?;
         let released = crate::purchase_orders::model::released_after_invoice(
             line_budget,

@@ -188,13 +188,6 @@ async fn permission_matrix(app: TestApp) {
         }))
         .await,
     );
-    let budget_line_id = id_of(
-        &app.create_budget_line(json!({
-            "project_id": project_id, "category": "opex", "cost_center": "MATRIX",
-            "amount": "1000000.00"
-        }))
-        .await,
-    );
     let mut failures = Vec::new();
     for family in families() {
         for (index, role) in Role::ALL.into_iter().enumerate() {

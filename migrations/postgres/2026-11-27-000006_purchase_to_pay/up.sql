@@ -139,6 +139,7 @@ CREATE TABLE invoices (
     vendor_id BIGINT NOT NULL REFERENCES vendors (id),
     kind TEXT NOT NULL CHECK (kind IN ('invoice', 'credit_memo')),
     original_invoice_id BIGINT REFERENCES invoices (id),
+    sla_measurement_id BIGINT REFERENCES sla_measurements (id),
     invoice_date DATE NOT NULL,
     due_date DATE,
     currency TEXT NOT NULL,

@@ -383,7 +383,7 @@ pub struct SlaPeriod {
     /// The credit owed, with the currency's decimals.
     #[schema(example = "1200.00")]
     pub credit: String,
-    /// `none` (nothing owed), or `receivable` until applied to an invoice.
+    /// `none` (nothing owed), `receivable` until a credit memo applies it, then `applied`.
     #[schema(example = "receivable")]
     pub credit_status: String,
 }

@@ -251,3 +251,33 @@ pub fn periods(conn: &mut DbConnection, stored: &StoredSla) -> AppResult<Vec<(Sl
         )
         .collect()
 }
+
+/// What a credit memo needs of an SLA period: `(contract_id, period, credit_units, credit_status)`.
+pub fn measurement_credit(
+    conn: &mut DbConnection,
+    measurement_id: i64,
+) -> AppResult<Option<(i64, String, i64, String)>> {
+    Ok(sla_measurements::table
+        .inner_join(slas::table)
+        .filter(sla_measurements::id.eq(measurement_id))
+        .select((
+            slas::contract_id,
+            sla_measurements::period,
+            sla_measurements::credit_units,
+            sla_measurements::credit_status,
+        ))
+        .get_result(conn)
+        .optional()?)
+}
+
+/// Marks an SLA period's credit (`receivable` → `applied` when its credit memo is approved).
+pub fn set_credit_status(
+    conn: &mut DbConnection,
+    measurement_id: i64,
+    status: &str,
+) -> AppResult<()> {
+    diesel::update(sla_measurements::table.filter(sla_measurements::id.eq(measurement_id)))
+        .set(sla_measurements::credit_status.eq(status))
+        .execute(conn)?;
+    Ok(())
+}
