@@ -19,7 +19,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use procura::auth::{Actor, Role};
 use procura::config::PurchasingRules;
-use procura::db::{Db, DatabaseUrl, Tx};
+use procura::db::{DatabaseUrl, Db, Tx};
 use procura::invoices::model::InvoiceKind;
 use procura::invoices::service::{self as invoices, InvoiceInput, InvoiceLineInput, InvoiceStep};
 use procura::purchase_orders::approval::ApprovalPolicy;
@@ -214,7 +214,13 @@ fn post_invoices(db: &Db, scale: &Scale, vendor_id: i64, po_lines: &[Vec<i64>]) 
             .expect("invoice");
         assert_eq!(invoice.hold_reasons, Vec::new(), "{}", invoice.number);
         db.write_blocking(|tx| {
-            invoices::step(tx, &approver, invoice.id, invoice.version, InvoiceStep::Approve)
+            invoices::step(
+                tx,
+                &approver,
+                invoice.id,
+                invoice.version,
+                InvoiceStep::Approve,
+            )
         })
         .expect("approval");
     }

@@ -520,7 +520,9 @@ pub fn to_xlsx(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
             }
             match (numeric(c), value.parse::<f64>()) {
                 (true, Ok(number)) if c == 10 => {
-                    sheet.write_number_with_format(r, col, number, &money).map_err(xlsx)?;
+                    sheet
+                        .write_number_with_format(r, col, number, &money)
+                        .map_err(xlsx)?;
                 }
                 (true, Ok(number)) => {
                     sheet.write_number(r, col, number).map_err(xlsx)?;

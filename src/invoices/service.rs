@@ -67,7 +67,11 @@ impl Lookups {
         Ok(po)
     }
 
-    fn budget_line(&mut self, conn: &mut DbConnection, id: i64) -> AppResult<Option<(i64, Currency)>> {
+    fn budget_line(
+        &mut self,
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> AppResult<Option<(i64, Currency)>> {
         if let Some(found) = self.budget_lines.get(&id) {
             return Ok(*found);
         }
@@ -733,9 +737,16 @@ pub fn create(
         };
         let net_budget = crate::fx::model::convert(net, rate, p.budget_currency)?;
         let matched = match input.kind {
-            InvoiceKind::Invoice => {
-                match_line(tx, &mut lookups, 0, input.vendor_id, line_no, p, amounts.net, false)?
-            }
+            InvoiceKind::Invoice => match_line(
+                tx,
+                &mut lookups,
+                0,
+                input.vendor_id,
+                line_no,
+                p,
+                amounts.net,
+                false,
+            )?,
             InvoiceKind::CreditMemo => LineMatchView::unmatched(),
         };
         holds.extend(matched.holds.iter().cloned());
