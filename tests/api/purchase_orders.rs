@@ -2,132 +2,14 @@
 //! approval bands, segregation of duties, the budget policies, contract ceilings, the status
 //! machine and the list.
 
-use crate::helpers::{id_of, s, Resp, TestApp};
+use crate::helpers::{id_of, s, TestApp};
+use crate::p2p_fixtures::{
+    act, approved, fixture, line, order, po_url, raise, simple, strings, submitted, submitted_by,
+    Fixture, POS,
+};
 use diesel::prelude::*;
-use procura::auth::Role::{self, Admin, Evaluator, Finance, Pm, Procurement, Viewer};
+use procura::auth::Role::{Admin, Evaluator, Finance, Pm, Procurement, Viewer};
 use serde_json::{json, Value};
-
-const POS: &str = "/api/v1/purchase-orders";
-
-fn po_url(id: i64) -> String {
-    format!("{POS}/{id}")
-}
-
-/// A vendor, a project with `policy` (`None`: the default) and one budget line of `budget`.
-struct Fixture {
-    vendor: i64,
-    project: i64,
-    budget_line: i64,
-}
-
-async fn fixture(app: &TestApp, code: &str, policy: Option<&str>, budget: &str) -> Fixture {
-    let vendor = id_of(
-        &app.create_vendor(json!({"name": format!("Vendor {code}")}))
-            .await,
-    );
-    let mut body = json!({
-        "code": code, "name": format!("Project {code}"), "currency": "EUR",
-        "start_date": "2026-01-01", "end_date": "2027-12-31"
-    });
-    if let Some(policy) = policy {
-        body["budget_policy"] = json!(policy);
-    }
-    let project = app.create_project(body).await;
-    assert_eq!(
-        s(&project["budget_policy"]),
-        policy.unwrap_or("block"),
-        "{project}"
-    );
-    let project = id_of(&project);
-    let budget_line = id_of(
-        &app.create_budget_line(json!({
-            "project_id": project, "category": "capex", "cost_center": "CC-1", "amount": budget
-        }))
-        .await,
-    );
-    Fixture {
-        vendor,
-        project,
-        budget_line,
-    }
-}
-
-fn line(quantity: &str, unit_price: &str, tax: Option<&str>, budget_line: i64) -> Value {
-    let mut line = json!({
-        "description": "Item", "quantity": quantity, "unit": "each",
-        "unit_price": unit_price, "budget_line_id": budget_line
-    });
-    if let Some(tax) = tax {
-        line["tax_percent"] = json!(tax);
-    }
-    line
-}
-
-fn order(f: &Fixture, currency: &str, date: &str, lines: Vec<Value>) -> Value {
-    json!({
-        "vendor_id": f.vendor, "project_id": f.project, "currency": currency,
-        "order_date": date, "lines": lines
-    })
-}
-
-/// A one-line EUR order of `amount` on the fixture's budget line, dated 2026-03-15.
-fn simple(f: &Fixture, amount: &str) -> Value {
-    order(
-        f,
-        "EUR",
-        "2026-03-15",
-        vec![line("1", amount, None, f.budget_line)],
-    )
-}
-
-async fn raise(app: &TestApp, role: Role, body: &Value) -> Value {
-    app.post(POS, role, body).await.expect(201).body
-}
-
-async fn act(app: &TestApp, role: Role, po: &Value, action: &str, extra: Value) -> Resp {
-    let mut body = json!({"version": po["version"]});
-    if let Value::Object(fields) = extra {
-        for (k, v) in fields {
-            body[k.as_str()] = v;
-        }
-    }
-    app.post(&format!("{}/{action}", po_url(id_of(po))), role, &body)
-        .await
-}
-
-/// Raises (as procurement) and submits an order; returns the submitted PO.
-async fn submitted(app: &TestApp, body: &Value) -> Value {
-    submitted_by(app, Procurement, body).await
-}
-
-/// Raises and submits an order as `role`; returns the submitted PO.
-async fn submitted_by(app: &TestApp, role: Role, body: &Value) -> Value {
-    let po = raise(app, role, body).await;
-    act(app, role, &po, "submit", json!({}))
-        .await
-        .expect(200)
-        .body
-}
-
-/// Raises, submits and approves (as finance) a one-approval order.
-async fn approved(app: &TestApp, body: &Value) -> Value {
-    let po = submitted(app, body).await;
-    let done = act(app, Finance, &po, "approve", json!({}))
-        .await
-        .expect(200)
-        .body;
-    assert_eq!(s(&done["status"]), "approved", "{done}");
-    done
-}
-
-fn strings(values: &Value) -> Vec<String> {
-    values
-        .as_array()
-        .unwrap_or_else(|| panic!("expected an array, found {values}"))
-        .iter()
-        .map(|v| s(v).to_string())
-        .collect()
-}
 
 fn sorted(mut fields: Vec<String>) -> Vec<String> {
     fields.sort();
