@@ -269,15 +269,27 @@ pub fn set_costs(
     Ok(())
 }
 
-/// The assets of a PO line that have no cost yet, by id (not disposed).
+/// The assets of a PO line that have no cost yet, by id: every one except those whose receipt
+/// was returned (they went back to the vendor and are not billed). An asset scrapped after use
+/// still gets its cost.
 pub fn uncosted_of_po_line(conn: &mut DbConnection, po_line_id: i64) -> AppResult<Vec<i64>> {
-    Ok(assets::table
+    use crate::db::schema::receipts;
+    let rows: Vec<(i64, i64)> = assets::table
         .filter(assets::po_line_id.eq(po_line_id))
         .filter(assets::cost_units.is_null())
-        .filter(assets::status.ne(AssetStatus::Disposed.as_str()))
         .order(assets::id)
-        .select(assets::id)
-        .load(conn)?)
+        .select((assets::id, assets::receipt_id))
+        .load(conn)?;
+    let receipt_ids: Vec<i64> = rows.iter().map(|(_, r)| *r).collect();
+    let returned: Vec<Option<i64>> = receipts::table
+        .filter(receipts::reverses_receipt_id.eq_any(&receipt_ids))
+        .select(receipts::reverses_receipt_id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, receipt)| !returned.contains(&Some(*receipt)))
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// The ids, tags and statuses of a receipt's assets.

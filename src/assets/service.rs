@@ -1,7 +1,9 @@
 //! Asset use cases: creation from receipts (one per unit, tagged), registration of serial and
 //! location, lifecycle moves, costs from invoices, depreciation and the CMDB export.
 
-use super::depreciation::{self, DepreciationInput, DepreciationMethod, DepreciationPeriod};
+use super::depreciation::{
+    self, DepreciationError, DepreciationInput, DepreciationMethod, DepreciationPeriod,
+};
 use super::model::{Asset, AssetEvent, AssetStatus, Location};
 use super::repo::{self, AssetFilter, NewAsset, NewEvent};
 use super::tags::TagPattern;
@@ -409,8 +411,14 @@ pub fn depreciation(
         method,
         minor_units: currency.minor_units(),
     };
-    let schedule = depreciation::schedule(&input)
-        .map_err(|e| AppError::bad_request_field("invalid_query", "salvage", e))?;
+    let schedule = depreciation::schedule(&input).map_err(|e| {
+        let field = match e {
+            DepreciationError::BadFactor => "factor",
+            DepreciationError::ZeroLife => "life_years",
+            DepreciationError::SalvageOutOfRange | DepreciationError::NegativeCost => "salvage",
+        };
+        AppError::bad_request_field("invalid_query", field, e)
+    })?;
     Ok((asset, schedule))
 }
 

@@ -9,12 +9,7 @@ use diesel::prelude::*;
 /// The next value of the counter named `series` (1 for a new series). The row is locked until the
 /// transaction ends (PostgreSQL row lock; SQLite holds the write lock already).
 pub fn next_value(conn: &mut DbConnection, series: &str) -> AppResult<i64> {
-    // Series names are built by Procura itself; the check keeps the one inlined literal safe.
-    if series.is_empty()
-        || !series
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*' | '/'))
-    {
+    if !valid_series_name(series) {
         return Err(AppError::internal(anyhow::anyhow!(
             "invalid number series name {series:?}"
         )));
@@ -33,8 +28,31 @@ pub fn next_value(conn: &mut DbConnection, series: &str) -> AppResult<i64> {
     Ok(value)
 }
 
+/// Series names are built by Procura itself (`PO-2027`, `tag:AST-2026-*`); this check keeps the
+/// one literal inlined into SQL safe: letters, digits and `- _ . * / :` only.
+fn valid_series_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*' | '/' | ':'))
+}
+
 /// A document number: `prefix-year-NNNNNN` (six digits, wider when a year passes 999,999).
 pub fn document_number(conn: &mut DbConnection, prefix: &str, year: i32) -> AppResult<String> {
     let value = next_value(conn, &format!("{prefix}-{year}"))?;
     Ok(format!("{prefix}-{year}-{value:06}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_series_name;
+
+    #[test]
+    fn series_names_are_checked_before_they_are_inlined() {
+        assert!(valid_series_name("PO-2027"));
+        assert!(valid_series_name("tag:AST-2026-*"));
+        assert!(!valid_series_name(""));
+        assert!(!valid_series_name("x'); DROP TABLE vendors; --"));
+        assert!(!valid_series_name("tag:AST 2026"));
+    }
 }

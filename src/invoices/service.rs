@@ -51,6 +51,10 @@ struct Lookups {
     pos: HashMap<i64, crate::purchase_orders::repo::StoredPo>,
     budget_lines: HashMap<i64, Option<(i64, Currency)>>,
     tolerances: HashMap<(i64, Option<i64>), (Tolerance, ToleranceLevel)>,
+    /// Quantities (PO lines) and amounts (milestones) on the earlier lines of the invoice being
+    /// recorded, which count as invoiced for its later lines.
+    earlier_quantities: HashMap<i64, Decimal>,
+    earlier_amounts: HashMap<i64, Decimal>,
 }
 
 impl Lookups {
@@ -183,6 +187,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Invoice> {
         allowed_actions: status
             .allowed_actions()
             .iter()
+            .filter(|a| !(kind == InvoiceKind::CreditMemo && **a == "pay"))
             .map(|a| a.to_string())
             .collect(),
         lines: views,
@@ -237,6 +242,7 @@ enum Reference {
     PoLine(Box<(PoLineRow, crate::purchase_orders::repo::StoredPo)>),
     Milestone {
         id: i64,
+        contract_id: i64,
         accepted: bool,
         amount: Decimal,
     },
@@ -265,23 +271,14 @@ fn prepare_line(
 ) -> AppResult<Option<Prepared>> {
     let at = |f: &str| format!("lines[{i}].{f}");
     let mut ok = true;
-    if line.quantity <= Decimal::ZERO || places(line.quantity) > 6 {
-        v.fail(
-            at("quantity"),
-            format!(
-                "{} must be more than zero with at most 6 decimal places",
-                line.quantity
-            ),
-        );
+    if let Err(message) = crate::purchase_orders::service::quantity(line.quantity) {
+        v.fail(at("quantity"), message);
         ok = false;
     }
-    if line.unit_price.is_sign_negative() || places(line.unit_price) > 6 {
+    if let Err(message) = crate::purchase_orders::service::unit_price(line.unit_price) {
         v.fail(
             at("unit_price"),
-            format!(
-                "{} must be zero or more with at most 6 decimal places (credit memos use positive prices)",
-                line.unit_price
-            ),
+            format!("{message} (credit memos use positive prices too)"),
         );
         ok = false;
     }
@@ -420,6 +417,7 @@ fn prepare_line(
         (
             Reference::Milestone {
                 id: milestone_id,
+                contract_id,
                 accepted: milestone.status == MilestoneStatus::Accepted,
                 amount,
             },
@@ -563,6 +561,16 @@ fn match_line(
         Reference::PoLine(boxed) => {
             let (po_line, po) = boxed.as_ref();
             let (tolerance, level) = lookups.tolerance(conn, vendor_id, po.view.contract_id)?;
+            // At approval the PO line already holds the earlier lines of this invoice (they are
+            // posted one by one); while recording, they are counted here.
+            let earlier = if approved_only {
+                Decimal::ZERO
+            } else {
+                let slot = lookups.earlier_quantities.entry(po_line.id).or_default();
+                let before = *slot;
+                *slot += prepared.quantity;
+                before
+            };
             let facts = PoLineFacts {
                 ordered_quantity: po_line.quantity()?,
                 unit_price: po_line.unit_price()?,
@@ -572,7 +580,7 @@ fn match_line(
                     po_line,
                     invoice_id,
                     approved_only,
-                )?,
+                )? + earlier,
             };
             let outcome = match_po_line(
                 &facts,
@@ -598,10 +606,19 @@ fn match_line(
         }
         Reference::Milestone {
             id,
+            contract_id,
             accepted,
             amount,
         } => {
-            let (tolerance, level) = lookups.tolerance(conn, vendor_id, None)?;
+            let (tolerance, level) = lookups.tolerance(conn, vendor_id, Some(*contract_id))?;
+            let earlier = if approved_only {
+                Decimal::ZERO
+            } else {
+                let slot = lookups.earlier_amounts.entry(*id).or_default();
+                let before = *slot;
+                *slot += net.amount();
+                before
+            };
             let facts = MilestoneFacts {
                 accepted: *accepted,
                 amount: *amount,
@@ -611,7 +628,7 @@ fn match_line(
                     invoice_id,
                     net.currency(),
                     approved_only,
-                )?,
+                )? + earlier,
             };
             let outcome = match_milestone(&facts, net.amount(), &tolerance);
             Ok(LineMatchView::of(line_no, &outcome, level_name(level)))
@@ -666,6 +683,15 @@ pub fn create(
         v.fail(
             "original_invoice_id",
             "only a credit memo credits an earlier invoice",
+        );
+    }
+    if input.kind == InvoiceKind::CreditMemo
+        && input.original_invoice_id.is_none()
+        && input.sla_measurement_id.is_none()
+    {
+        v.fail(
+            "original_invoice_id",
+            "a credit memo credits an approved invoice (original_invoice_id) or an SLA period's service credit (sla_measurement_id)",
         );
     }
     if input.kind == InvoiceKind::Invoice && input.sla_measurement_id.is_some() {

@@ -201,11 +201,8 @@ pub fn receive(
             continue;
         }
         let line = &po.lines[index];
-        if *quantity <= Decimal::ZERO || quantity.normalize().scale() > 6 {
-            v.fail(
-                at("quantity"),
-                format!("{quantity} must be more than zero with at most 6 decimal places"),
-            );
+        if let Err(message) = super::service::quantity(*quantity) {
+            v.fail(at("quantity"), message);
             continue;
         }
         if line.is_asset && quantity.fract() != Decimal::ZERO {

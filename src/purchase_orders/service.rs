@@ -135,9 +135,20 @@ fn places(value: Decimal) -> u32 {
     value.normalize().scale()
 }
 
-fn quantity(value: Decimal) -> Result<Decimal, String> {
+/// The largest quantity a line may carry: a trillion units keeps every product of a quantity
+/// and a price well inside exact decimal arithmetic.
+pub const MAX_QUANTITY: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+
+/// The largest unit price: the largest amount Procura stores.
+pub const MAX_UNIT_PRICE: Decimal = crate::money::MAX_ABS_AMOUNT;
+
+/// A document line's quantity: more than zero, at most [`MAX_QUANTITY`], up to 6 places.
+pub fn quantity(value: Decimal) -> Result<Decimal, String> {
     if value <= Decimal::ZERO {
         return Err(format!("{value} must be more than zero"));
+    }
+    if value > MAX_QUANTITY {
+        return Err(format!("{value} is more than {MAX_QUANTITY}"));
     }
     if places(value) > 6 {
         return Err(format!("{value} has more than 6 decimal places"));
@@ -145,9 +156,13 @@ fn quantity(value: Decimal) -> Result<Decimal, String> {
     Ok(value)
 }
 
-fn unit_price(value: Decimal) -> Result<Decimal, String> {
+/// A document line's unit price: zero or more, at most [`MAX_UNIT_PRICE`], up to 6 places.
+pub fn unit_price(value: Decimal) -> Result<Decimal, String> {
     if value.is_sign_negative() {
         return Err(format!("{value} must be zero or more"));
+    }
+    if value > MAX_UNIT_PRICE {
+        return Err(format!("{value} is more than {MAX_UNIT_PRICE}"));
     }
     if places(value) > 6 {
         return Err(format!("{value} has more than 6 decimal places"));

@@ -1427,7 +1427,7 @@ async fn pending_invoices_count_against_received_goods(app: TestApp) {
     assert_eq!(s(&now["lines"][0]["quantity_invoiced"]), "3");
     assert_eq!(s(&now["committed"]), "40.00");
 
-    // Lines of one invoice count against each other: two remain received, not four.
+    // Lines of one invoice count against each other: two remain received (and ordered), not four.
     received(&app, po_id, "2026-05-26", &[(l, "2")]).await;
     let split = record(
         &app,
@@ -1441,8 +1441,14 @@ async fn pending_invoices_count_against_received_goods(app: TestApp) {
     .await;
     assert_eq!(
         (s(&split["status"]), hold_codes(&split)),
-        ("on_hold", vec!["quantity_not_received".to_string()]),
-        "two lines billing 2 + 2 of the 2 received and not invoiced: {split}"
+        (
+            "on_hold",
+            vec![
+                "quantity_not_received".to_string(),
+                "quantity_over_ordered".to_string()
+            ]
+        ),
+        "two lines billing 2 + 2 of the 2 received (and ordered) and not invoiced: {split}"
     );
     assert_eq!(split["hold_reasons"][0]["line_no"], json!(2));
 }
