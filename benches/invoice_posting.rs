@@ -78,6 +78,8 @@ fn set_up(db: &Db, scale: &Scale) -> (i64, Vec<Vec<i64>>) {
                         code: "BENCH".into(),
                         name: "Benchmark".into(),
                         currency: "EUR".into(),
+                        start_date: NaiveDate::from_ymd_opt(2026, 1, 1),
+                        end_date: NaiveDate::from_ymd_opt(2030, 12, 31),
                         ..Default::default()
                     },
                 )?,
