@@ -28,7 +28,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(activate_contract)
         .service(renew_contract)
         .service(give_contract_notice)
-        .service(terminate_contract);
+        .service(terminate_contract)
+        .service(contract_consumption);
 }
 
 impl Resource for Contract {
@@ -452,4 +453,23 @@ pub async fn terminate_contract(
         },
     )
     .await
+}
+
+/// How much of the contract's ceiling its purchase orders and invoices use: committed (open PO
+/// value), invoiced (approved invoices on its POs and milestones, net of credit memos), consumed,
+/// remaining; exact, in the contract's currency.
+#[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "Contract id")), responses((status = 200, description = "The contract's consumption", body = crate::contracts::consumption::Consumption)))]
+#[get("/contracts/{id}/consumption")]
+pub async fn contract_consumption(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let consumption = caller
+        .read(&state.db, Action::ReadContracts, move |conn| {
+            crate::contracts::consumption::of_contract(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(consumption))
 }

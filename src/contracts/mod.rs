@@ -16,6 +16,7 @@
 //!   with its cap and minimum, availability from downtime over the period's real minutes.
 
 pub mod change_orders;
+pub mod consumption;
 pub mod credits;
 pub mod handlers;
 pub mod model;

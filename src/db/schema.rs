@@ -527,6 +527,7 @@ diesel::joinable!(purchase_order_approvals -> purchase_orders (po_id));
 diesel::joinable!(receipt_lines -> receipts (receipt_id));
 diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::joinable!(invoice_lines -> purchase_order_lines (po_line_id));
+diesel::joinable!(invoice_lines -> milestones (milestone_id));
 diesel::joinable!(invoice_payments -> invoices (invoice_id));
 diesel::joinable!(asset_events -> assets (asset_id));
 diesel::joinable!(assets -> purchase_order_lines (po_line_id));

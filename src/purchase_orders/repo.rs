@@ -686,34 +686,6 @@ pub fn committed_on_budget_line(
         .sum())
 }
 
-/// What the other POs under a contract consume of its ceiling, in the contract currency's
-/// units: an open PO its whole approved net value; a closed one only what was invoiced on it
-/// (approved invoice lines, net of credit memos), since closing released the rest.
-pub fn consumed_on_contract(
-    conn: &mut DbConnection,
-    contract_id: i64,
-    except_po: i64,
-) -> AppResult<i64> {
-    use crate::db::schema::{invoice_lines, invoices};
-    let open: Vec<&str> = PoStatus::COMMITTED.iter().map(|s| s.as_str()).collect();
-    let open_units: Vec<i64> = purchase_orders::table
-        .filter(purchase_orders::contract_id.eq(contract_id))
-        .filter(purchase_orders::status.eq_any(open))
-        .filter(purchase_orders::id.ne(except_po))
-        .select(purchase_orders::net_units)
-        .load(conn)?;
-    let invoiced_on_closed: Vec<i64> = invoice_lines::table
-        .inner_join(invoices::table)
-        .inner_join(purchase_order_lines::table.inner_join(purchase_orders::table))
-        .filter(purchase_orders::contract_id.eq(contract_id))
-        .filter(purchase_orders::status.eq(PoStatus::Closed.as_str()))
-        .filter(invoices::status.eq_any(crate::invoices::repo::POSTED))
-        .select(invoice_lines::net_units)
-        .load(conn)?;
-    // Summed here rather than with SQL `sum`: Diesel maps `sum(BIGINT)` to a float on SQLite.
-    Ok(open_units.iter().sum::<i64>() + invoiced_on_closed.iter().sum::<i64>())
-}
-
 /// Takes the PO's row lock for the rest of the transaction (PostgreSQL row lock; SQLite already
 /// holds the write lock) and bumps its version, so receipts and invoices that change its lines
 /// are serialised per PO. Read the lines after this, not before.

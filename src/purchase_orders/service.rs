@@ -889,10 +889,12 @@ fn ceiling_overrun(
         parse_decimal(&contract.ceiling).map_err(AppError::internal)?,
         currency,
     )?;
-    let others = money_from_units(
-        repo::consumed_on_contract(conn, contract_id, po.view.id)?,
-        currency,
-    )?;
+    // The same figures as the contract's consumption: other POs' open value plus everything
+    // invoiced under the contract; this PO adds what of it is not invoiced yet.
+    let figures = crate::contracts::consumption::figures(conn, contract_id, Some(po.view.id))?;
+    let others = money_from_units(figures.committed + figures.invoiced, currency)?;
+    let invoiced_here = money_from_units(figures.invoiced_on_excepted, currency)?;
+    let this = this.checked_sub(&invoiced_here)?;
     let (mut position, exceeded) =
         budget_position(0, ceiling, Money::zero(currency), others, this)?;
     position.budget_line_id = 0;

@@ -4,7 +4,8 @@
 
 use crate::helpers::{id_of, s, Resp, TestApp};
 use crate::p2p_fixtures::{
-    act, approved, fixture, line, order, po_url, raise, strings, submitted_by, Fixture, POS,
+    act, approved, fixture, line, order, po_url, raise, strings, submitted, submitted_by, Fixture,
+    POS,
 };
 use procura::auth::Role::{self, Admin, Evaluator, Finance, Pm, Procurement, Viewer};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -2537,6 +2538,111 @@ async fn commitments_and_actuals_never_exceed_the_order(app: TestApp) {
     }
 }
 
+async fn contract_consumption_counts_open_orders_and_invoices(app: TestApp) {
+    let f = fixture(&app, "CONS", None, "100000.00").await;
+    let contract = app
+        .post(
+            "/api/v1/contracts",
+            Procurement,
+            &json!({
+                "vendor_id": f.vendor, "title": "Racks", "contract_type": "framework",
+                "currency": "EUR", "ceiling": "1000.00", "start_date": "2026-01-01",
+                "initial_term_months": 24, "renewal": {"kind": "none"},
+                "notice": {"unit": "days", "value": 0}, "project_ids": [f.project]
+            }),
+        )
+        .await
+        .expect(201)
+        .body;
+    let contract_id = id_of(&contract);
+    app.post(
+        &format!("/api/v1/contracts/{contract_id}/activate"),
+        Procurement,
+        &json!({"version": 1}),
+    )
+    .await
+    .expect(200);
+    let url = format!("/api/v1/contracts/{contract_id}/consumption");
+    let fresh = app.get(&url, Viewer).await.expect(200).body;
+    assert_eq!(
+        (
+            s(&fresh["committed"]),
+            s(&fresh["invoiced"]),
+            s(&fresh["remaining"])
+        ),
+        ("0.00", "0.00", "1000.00")
+    );
+    let mut body = order(
+        &f,
+        "EUR",
+        "2026-03-15",
+        vec![line("6", "100.00", None, f.budget_line)],
+    );
+    body["contract_id"] = json!(contract_id);
+    let first = approved(&app, &body).await;
+    let first_id = id_of(&first);
+    let first = act(&app, Procurement, &first, "issue", json!({}))
+        .await
+        .expect(200)
+        .body;
+    let l = id_of(&first["lines"][0]);
+    received(&app, first_id, "2026-03-20", &[(l, "2")]).await;
+    let bill_two = record(
+        &app,
+        &invoice(f.vendor, "C-1", "2026-03-21", vec![bill(l, "2", "100.00")]),
+    )
+    .await;
+    approve_invoice(&app, &bill_two).await;
+    let used = app.get(&url, Viewer).await.expect(200).body;
+    assert_eq!(s(&used["committed"]), "400.00", "{used}");
+    assert_eq!(s(&used["invoiced"]), "200.00");
+    assert_eq!(s(&used["consumed"]), "600.00");
+    assert_eq!(s(&used["remaining"]), "400.00");
+    assert_eq!(s(&used["consumed_percent"]), "60.00");
+
+    // A second order of 500 would take the contract to 1100: refused with the figures.
+    let mut second = order(
+        &f,
+        "EUR",
+        "2026-03-22",
+        vec![line("5", "100.00", None, f.budget_line)],
+    );
+    second["contract_id"] = json!(contract_id);
+    let second = submitted(&app, &second).await;
+    let refused = act(&app, Finance, &second, "approve", json!({}))
+        .await
+        .expect_problem(409, "budget_exceeded");
+    let overrun = &refused.body["context"]["overruns"][0];
+    assert_eq!(s(&overrun["committed"]), "600.00", "{}", refused.body);
+    assert_eq!(s(&overrun["this_po"]), "500.00");
+    assert_eq!(s(&overrun["over_by"]), "100.00");
+
+    // Closing the first order releases its open 400; what was invoiced stays used.
+    let first = read_po(&app, first_id).await;
+    act(
+        &app,
+        Procurement,
+        &first,
+        "close",
+        json!({"reason": "rest not needed"}),
+    )
+    .await
+    .expect(200);
+    let after_close = app.get(&url, Viewer).await.expect(200).body;
+    assert_eq!(
+        (s(&after_close["committed"]), s(&after_close["invoiced"])),
+        ("0.00", "200.00")
+    );
+    let done = act(&app, Finance, &second, "approve", json!({}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&done["status"]), "approved");
+    let end = app.get(&url, Viewer).await.expect(200).body;
+    assert_eq!(s(&end["consumed"]), "700.00", "{end}");
+    assert_eq!(s(&end["remaining"]), "300.00");
+}
+
 both_engines!(
     purchase_to_pay_end_to_end,
     approvers_never_receive_and_recorders_never_approve,
@@ -2549,4 +2655,5 @@ both_engines!(
     assets_by_tag_export_and_lifecycle,
     milestone_lines_match_two_way,
     commitments_and_actuals_never_exceed_the_order,
+    contract_consumption_counts_open_orders_and_invoices,
 );
