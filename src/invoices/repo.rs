@@ -249,6 +249,28 @@ pub fn quantities_on_po_line(
         .load(conn)?)
 }
 
+/// Quantities on lines of pending invoices (recorded, matched or held, not yet approved) billing
+/// these PO lines: `(po_line_id, quantity text)`, excluding `except_invoice`.
+pub fn pending_quantities_on_po_lines(
+    conn: &mut DbConnection,
+    po_line_ids: &[i64],
+    except_invoice: i64,
+) -> AppResult<Vec<(Option<i64>, String)>> {
+    let mut out = Vec::new();
+    for chunk in po_line_ids.chunks(500) {
+        let rows: Vec<(Option<i64>, String)> = invoice_lines::table
+            .inner_join(invoices::table)
+            .filter(invoice_lines::po_line_id.eq_any(chunk))
+            .filter(invoices::id.ne(except_invoice))
+            .filter(invoices::kind.eq("invoice"))
+            .filter(invoices::status.eq_any(["received", "matched", "on_hold"]))
+            .select((invoice_lines::po_line_id, invoice_lines::quantity))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Net amounts on lines billing a milestone, by invoice status, excluding `except_invoice`.
 pub fn amounts_on_milestone(
     conn: &mut DbConnection,

@@ -55,9 +55,43 @@ struct Lookups {
     /// recorded, which count as invoiced for its later lines.
     earlier_quantities: HashMap<i64, Decimal>,
     earlier_amounts: HashMap<i64, Decimal>,
+    /// PO lines read in one query up front, and the quantities pending on them.
+    po_lines: HashMap<i64, PoLineRow>,
+    pending: Option<HashMap<i64, Decimal>>,
 }
 
 impl Lookups {
+    /// Reads the PO lines an invoice bills, and what other pending invoices bill on them, in a
+    /// few queries instead of a few per line.
+    fn preload_po_lines(
+        &mut self,
+        conn: &mut DbConnection,
+        ids: &[i64],
+        except_invoice: i64,
+    ) -> AppResult<()> {
+        for line in crate::purchase_orders::repo::find_lines(conn, ids)? {
+            self.po_lines.insert(line.id, line);
+        }
+        let mut pending: HashMap<i64, Decimal> = HashMap::new();
+        for (po_line_id, quantity) in
+            repo::pending_quantities_on_po_lines(conn, ids, except_invoice)?
+        {
+            if let Some(id) = po_line_id {
+                *pending.entry(id).or_default() +=
+                    decimal_from_text(&quantity).map_err(|_| corrupt("quantity"))?;
+            }
+        }
+        self.pending = Some(pending);
+        Ok(())
+    }
+
+    fn po_line(&mut self, conn: &mut DbConnection, id: i64) -> AppResult<Option<PoLineRow>> {
+        if let Some(line) = self.po_lines.get(&id) {
+            return Ok(Some(line.clone()));
+        }
+        crate::purchase_orders::repo::find_line(conn, id)
+    }
+
     fn po(
         &mut self,
         conn: &mut DbConnection,
@@ -307,7 +341,7 @@ fn prepare_line(
     }
     let (reference, budget_line_id, default_description) = if let Some(po_line_id) = line.po_line_id
     {
-        let Some(po_line) = crate::purchase_orders::repo::find_line(conn, po_line_id)? else {
+        let Some(po_line) = lookups.po_line(conn, po_line_id)? else {
             v.fail(
                 at("po_line_id"),
                 format!("PO line {po_line_id} does not exist"),
@@ -508,6 +542,7 @@ fn level_name(level: ToleranceLevel) -> &'static str {
 /// rejected.
 fn invoiced_elsewhere(
     conn: &mut DbConnection,
+    lookups: &Lookups,
     po_line: &PoLineRow,
     except_invoice: i64,
     approved_only: bool,
@@ -516,6 +551,9 @@ fn invoiced_elsewhere(
         return po_line.invoiced();
     }
     let mut total = po_line.invoiced()?;
+    if let Some(pending) = &lookups.pending {
+        return Ok(total + pending.get(&po_line.id).copied().unwrap_or_default());
+    }
     for (status, quantity, _) in repo::quantities_on_po_line(conn, po_line.id, except_invoice)? {
         if matches!(status.as_str(), "received" | "matched" | "on_hold") {
             total += decimal_from_text(&quantity).map_err(|_| corrupt("quantity"))?;
@@ -577,6 +615,7 @@ fn match_line(
                 received_quantity: po_line.received()?,
                 previously_invoiced_quantity: invoiced_elsewhere(
                     conn,
+                    lookups,
                     po_line,
                     invoice_id,
                     approved_only,
@@ -707,6 +746,10 @@ pub fn create(
         v.fail("lines", format!("at most {MAX_LINES} lines"));
     }
     let mut lookups = Lookups::default();
+    if input.kind == InvoiceKind::Invoice {
+        let ids: Vec<i64> = input.lines.iter().filter_map(|l| l.po_line_id).collect();
+        lookups.preload_po_lines(tx, &ids, 0)?;
+    }
     let mut prepared = Vec::with_capacity(input.lines.len());
     for (i, line) in input.lines.iter().enumerate() {
         if let Some(p) = prepare_line(tx, &mut lookups, &mut v, i, &input, currency, line)? {
@@ -1095,24 +1138,37 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
     let released = invoice.decided_by.is_some();
     let now = clock::now();
     let mut lookups = Lookups::default();
-    let mut locked: Vec<i64> = Vec::new();
+    let ids: Vec<i64> = match invoice.kind {
+        InvoiceKind::Invoice => invoice.lines.iter().filter_map(|l| l.po_line_id).collect(),
+        InvoiceKind::CreditMemo => Vec::new(),
+    };
+    // Lock the POs in id order (so two approvals never wait on each other crosswise), then read
+    // their lines: another approval may have just invoiced them.
+    let mut po_ids: Vec<i64> = crate::purchase_orders::repo::find_lines(tx, &ids)?
+        .iter()
+        .map(|l| l.po_id)
+        .collect();
+    po_ids.sort_unstable();
+    po_ids.dedup();
+    for po_id in &po_ids {
+        crate::purchase_orders::repo::lock_for_update(tx, *po_id, now)?;
+    }
+    let mut fresh: HashMap<i64, PoLineRow> = crate::purchase_orders::repo::find_lines(tx, &ids)?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
     for line in &invoice.lines {
-        let Some(po_line_id) = line.po_line_id else {
-            continue;
-        };
         if invoice.kind == InvoiceKind::CreditMemo {
             continue;
         }
-        let po_id = crate::purchase_orders::repo::find_line(tx, po_line_id)?
-            .ok_or_else(|| corrupt("PO line"))?
-            .po_id;
-        if !locked.contains(&po_id) {
-            crate::purchase_orders::repo::lock_for_update(tx, po_id, now)?;
-            locked.push(po_id);
-        }
-        // Read after the lock: another approval may have just invoiced this line.
-        let po_line = crate::purchase_orders::repo::find_line(tx, po_line_id)?
+        let Some(po_line_id) = line.po_line_id else {
+            continue;
+        };
+        let po_line = fresh
+            .get(&po_line_id)
+            .cloned()
             .ok_or_else(|| corrupt("PO line"))?;
+        let po_id = po_line.po_id;
         let quantity = decimal_from_text(&line.quantity).map_err(AppError::internal)?;
         let unit_price = decimal_from_text(&line.unit_price).map_err(AppError::internal)?;
         if !released {
@@ -1170,6 +1226,11 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
         )?;
         let released_units = money_to_units(&released)?;
         crate::purchase_orders::repo::set_invoiced(tx, po_line.id, invoiced, released_units)?;
+        // A later line of this invoice on the same PO line sees this one.
+        if let Some(entry) = fresh.get_mut(&po_line.id) {
+            entry.quantity_invoiced = crate::money::storage::decimal_to_text(invoiced);
+            entry.released_budget_units = released_units;
+        }
         if po_line.is_asset {
             let cost = money_from_units(
                 decimal_units(&line.net_amount_budget, budget_currency)?,

@@ -414,6 +414,19 @@ pub fn lines_of(conn: &mut DbConnection, po_id: i64) -> AppResult<Vec<LineRow>> 
         .load(conn)?)
 }
 
+/// Several PO lines at once (any order).
+pub fn find_lines(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<LineRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Chunks keep the IN list well under both engines' bound-parameter limits.
+    for chunk in ids.chunks(500) {
+        let rows: Vec<LineRow> = purchase_order_lines::table
+            .filter(purchase_order_lines::id.eq_any(chunk))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// One PO line.
 pub fn find_line(conn: &mut DbConnection, line_id: i64) -> AppResult<Option<LineRow>> {
     Ok(purchase_order_lines::table
