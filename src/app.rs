@@ -24,6 +24,13 @@ pub fn open_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct Application {
     port: u16,
     server: Server,
+    worker: Option<AlertWorker>,
+}
+
+/// What the in-server alert worker needs.
+struct AlertWorker {
+    db: Db,
+    settings: crate::config::AlertSettings,
 }
 
 impl Application {
@@ -43,6 +50,10 @@ impl Application {
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let max_body_bytes = settings.max_body_bytes;
         let workers = settings.workers;
+        let worker = (settings.alerts.interval_secs > 0).then(|| AlertWorker {
+            db: db.clone(),
+            settings: settings.alerts.clone(),
+        });
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -79,6 +90,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            worker,
         })
     }
 
@@ -88,7 +100,40 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and stops.
+    /// With alerts configured, a worker runs the scheduled check and delivery every interval
+    /// alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = self
+            .worker
+            .map(|worker| actix_web::rt::spawn(run_worker(worker)));
+        let outcome = self.server.await;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
+        outcome
+    }
+}
+
+async fn run_worker(worker: AlertWorker) {
+    let mut ticks = actix_web::rt::time::interval(std::time::Duration::from_secs(
+        worker.settings.interval_secs,
+    ));
+    loop {
+        ticks.tick().await;
+        let (db, settings) = (worker.db.clone(), worker.settings.clone());
+        let today = chrono::Utc::now().date_naive();
+        match web::block(move || crate::alerts::run_once(&db, &settings, today)).await {
+            Ok(Ok(report)) if report.raised + report.sent + report.failed > 0 => {
+                tracing::info!(
+                    raised = report.raised,
+                    sent = report.sent,
+                    failed = report.failed,
+                    "alerts run"
+                );
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!("alerts run failed: {error}"),
+            Err(error) => tracing::error!("alerts run panicked: {error}"),
+        }
     }
 }

@@ -16,6 +16,88 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Alert delivery: mail transport, recipients, schedule and thresholds.
+#[derive(Debug, Clone, Args)]
+pub struct AlertArgs {
+    /// SMTP server; without it alerts are written as `.eml` files to `--outbox-dir`.
+    #[arg(long, env = "PROCURA_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port (default 587 for starttls, 465 for tls, 25 for none).
+    #[arg(long, env = "PROCURA_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// `starttls`, `tls` or `none`.
+    #[arg(long, env = "PROCURA_SMTP_SECURITY", default_value = "starttls", value_parser = crate::email::SmtpSecurity::parse)]
+    pub smtp_security: crate::email::SmtpSecurity,
+    /// SMTP user name.
+    #[arg(long, env = "PROCURA_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    #[arg(long, env = "PROCURA_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of alerts.
+    #[arg(long, env = "PROCURA_MAIL_FROM", default_value = crate::email::DEFAULT_FROM)]
+    pub mail_from: String,
+    /// Where `.eml` files go when no SMTP server is set.
+    #[arg(long, env = "PROCURA_OUTBOX_DIR", default_value = "data/outbox")]
+    pub outbox_dir: std::path::PathBuf,
+    /// Comma-separated addresses that receive every alert.
+    #[arg(long, env = "PROCURA_ALERT_RECIPIENTS", value_delimiter = ',')]
+    pub alert_recipients: Vec<String>,
+    /// Seconds between the server's alert runs (0: off).
+    #[arg(long, env = "PROCURA_ALERT_INTERVAL", default_value_t = 60)]
+    pub alert_interval: u64,
+    /// Days before a contract's notice deadline to alert, comma-separated.
+    #[arg(
+        long,
+        env = "PROCURA_NOTICE_ALERT_DAYS",
+        value_delimiter = ',',
+        default_value = "90,30,7"
+    )]
+    pub notice_alert_days: Vec<u32>,
+    /// Shares of a contract's ceiling (percent) to alert at, comma-separated.
+    #[arg(long, env = "PROCURA_CEILING_ALERT_PERCENTS", value_delimiter = ',', default_value = "80,90,100", value_parser = parse_percent)]
+    pub ceiling_alert_percents: Vec<rust_decimal::Decimal>,
+}
+
+impl AlertArgs {
+    /// The settings these flags describe.
+    pub fn settings(&self) -> config::AlertSettings {
+        use crate::email::{MailSettings, SmtpSecurity};
+        let mail = match &self.smtp_host {
+            None => MailSettings::Files {
+                dir: self.outbox_dir.clone(),
+                from: self.mail_from.clone(),
+            },
+            Some(host) => MailSettings::Smtp {
+                host: host.clone(),
+                port: self.smtp_port.unwrap_or(match self.smtp_security {
+                    SmtpSecurity::StartTls => 587,
+                    SmtpSecurity::Tls => 465,
+                    SmtpSecurity::None => 25,
+                }),
+                security: self.smtp_security,
+                username: self.smtp_username.clone(),
+                password: self.smtp_password.clone(),
+                from: self.mail_from.clone(),
+            },
+        };
+        config::AlertSettings {
+            mail,
+            interval_secs: self.alert_interval,
+            extra_recipients: self
+                .alert_recipients
+                .iter()
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            contracts: crate::contracts::alerts::ContractAlertRules {
+                notice_days: self.notice_alert_days.clone(),
+                ceiling_percents: self.ceiling_alert_percents.clone(),
+            },
+        }
+    }
+}
+
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -39,6 +121,16 @@ pub enum Command {
     Token(TokenCommand),
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// Alerts: run the scheduled checks and deliver what is due, once, then exit.
+    #[command(subcommand)]
+    Alerts(AlertCommand),
+}
+
+/// Alert commands.
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Run the contract check and deliver every due alert once (for cron or systemd timers).
+    Run(AlertArgs),
 }
 
 /// Server options.
@@ -74,6 +166,8 @@ pub struct ServeArgs {
     /// Days within which a same-vendor, same-total invoice is held as a suspected duplicate.
     #[arg(long, env = "PROCURA_DUPLICATE_INVOICE_DAYS", default_value_t = 7)]
     pub duplicate_invoice_days: u32,
+    #[command(flatten)]
+    pub alerts: AlertArgs,
 }
 
 fn parse_bands(text: &str) -> Result<crate::purchase_orders::approval::ApprovalPolicy, String> {
@@ -140,6 +234,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             run_token(&db, command)
         }
         Command::Serve(args) => serve(&cli.database, args),
+        Command::Alerts(AlertCommand::Run(args)) => {
+            let db = open(&cli.database)?;
+            db.migrate()?;
+            let report =
+                crate::alerts::run_once(&db, &args.settings(), chrono::Utc::now().date_naive())?;
+            println!(
+                "contract check raised {} alert(s); sent {}, failed {}",
+                report.raised, report.sent, report.failed
+            );
+            Ok(())
+        }
     }
 }
 
@@ -213,6 +318,7 @@ fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
             asset_tag_pattern: args.asset_tag_pattern,
             duplicate_invoice_days: args.duplicate_invoice_days,
         },
+        alerts: args.alerts.settings(),
     };
     let engine = db.engine();
     let runtime = actix_web::rt::System::new();

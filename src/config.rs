@@ -25,6 +25,22 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// Purchase-to-pay rules.
     pub purchasing: PurchasingRules,
+    /// Alert delivery and the scheduled checks.
+    pub alerts: AlertSettings,
+}
+
+/// Where alerts go and how often the server looks for work.
+#[derive(Debug, Clone, Default)]
+pub struct AlertSettings {
+    /// The mail transport (SMTP, or `.eml` files by default).
+    pub mail: crate::email::MailSettings,
+    /// Seconds between runs of the scheduled check and delivery inside the server; 0 turns the
+    /// worker off (tests; or when `procura alerts run` is scheduled from outside).
+    pub interval_secs: u64,
+    /// Addresses that receive every alert besides its own recipients.
+    pub extra_recipients: Vec<String>,
+    /// What the contract check alerts on.
+    pub contracts: crate::contracts::alerts::ContractAlertRules,
 }
 
 /// The purchase-to-pay rules an organisation tunes (see the README for the defaults' reasons).
@@ -65,6 +81,7 @@ impl Default for Settings {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             shutdown_timeout_secs: 30,
             purchasing: PurchasingRules::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }

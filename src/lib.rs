@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod contracts;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod fx;
 pub mod http;

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "purchase-orders", description = "Purchase orders, approvals, receipts and returns"),
         (name = "assets", description = "The asset register: tags, lifecycle, locations, depreciation"),
         (name = "invoices", description = "Invoices, credit memos, matching, holds and payments"),
+        (name = "alerts", description = "The alert outbox: delivery status, resends, the scheduled check"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "operations", description = "Health and metrics")
     )

@@ -46,6 +46,10 @@ pub enum Action {
     ApproveInvoices,
     /// Change invoice-matching tolerances.
     WriteTolerances,
+    /// Read the alert outbox.
+    ReadAlerts,
+    /// Run the scheduled checks now and resend alerts.
+    ManageAlerts,
     /// Read and verify the audit log.
     ReadAudit,
     /// Scrape the Prometheus metrics.
@@ -54,7 +58,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::ReadVendors,
         Action::WriteVendors,
         Action::ReadProjects,
@@ -75,6 +79,8 @@ impl Action {
         Action::WriteInvoices,
         Action::ApproveInvoices,
         Action::WriteTolerances,
+        Action::ReadAlerts,
+        Action::ManageAlerts,
         Action::ReadAudit,
         Action::ReadMetrics,
     ];
@@ -102,6 +108,8 @@ impl Action {
             Action::WriteInvoices => "record invoices and payments",
             Action::ApproveInvoices => "approve, release or reject invoices",
             Action::WriteTolerances => "change matching tolerances",
+            Action::ReadAlerts => "read alerts",
+            Action::ManageAlerts => "run checks and resend alerts",
             Action::ReadAudit => "read the audit log",
             Action::ReadMetrics => "read metrics",
         }
@@ -156,6 +164,8 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     (Action::WriteInvoices, &[Admin, Finance]),
     (Action::ApproveInvoices, &[Admin, Finance]),
     (Action::WriteTolerances, &[Admin, Finance]),
+    (Action::ReadAlerts, &[Admin, Procurement, Finance, Pm]),
+    (Action::ManageAlerts, &[Admin]),
     (Action::ReadAudit, &[Admin, Finance]),
     (Action::ReadMetrics, &[Admin, Viewer]),
 ];

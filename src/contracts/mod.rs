@@ -15,6 +15,7 @@
 //! - SLA service credits ([`credits`]): met or breached, the most severe tier, the exact credit
 //!   with its cap and minimum, availability from downtime over the period's real minutes.
 
+pub mod alerts;
 pub mod change_orders;
 pub mod consumption;
 pub mod credits;

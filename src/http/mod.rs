@@ -34,6 +34,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::purchase_orders::handlers::routes(cfg);
     crate::assets::handlers::routes(cfg);
     crate::invoices::handlers::routes(cfg);
+    crate::alerts::handlers::routes(cfg);
     crate::audit::handlers::routes(cfg);
 }
 

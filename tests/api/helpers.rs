@@ -280,6 +280,14 @@ impl TestApp {
     /// A server on a fresh database of `engine`; `None` when PostgreSQL is unavailable and
     /// not required.
     pub async fn spawn(engine: Engine) -> Option<TestApp> {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the server's settings adjusted first.
+    pub async fn spawn_with(
+        engine: Engine,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
         let test_db = TestDb::create(engine).await?;
         let db = test_db.db.clone();
         let tokens = {
@@ -303,12 +311,13 @@ impl TestApp {
             .expect("token setup panicked")
             .unwrap_or_else(|e| panic!("creating tokens: {e}"))
         };
-        let settings = Settings {
+        let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
             workers: 1,
             database_url: test_db.url.clone(),
             ..Settings::default()
         };
+        configure(&mut settings);
         let app = Application::build(settings, db.clone()).expect("server builds");
         let base_url = format!("http://127.0.0.1:{}", app.port());
         let server = tokio::spawn(app.run_until_stopped());
@@ -576,5 +585,115 @@ impl TestApp {
             &[],
         )
         .await
+    }
+}
+
+/// A real SMTP server for the tests: aiosmtpd (from PyPI) writing every message it receives into
+/// a Maildir. Its Python comes from `PROCURA_TEST_SMTP_PYTHON` (default: the CI virtualenv's);
+/// without it the email tests skip, unless `PROCURA_REQUIRE_SMTP=1`, which CI sets.
+pub struct SmtpSink {
+    child: std::process::Child,
+    /// The port it listens on.
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    fn python() -> String {
+        std::env::var("PROCURA_TEST_SMTP_PYTHON").unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/procura-ci-venv/bin/python",
+                std::env::var("HOME").unwrap_or_default()
+            )
+        })
+    }
+
+    /// Starts a server on a free port; `None` when aiosmtpd is not available and not required.
+    pub async fn start() -> Option<SmtpSink> {
+        let python = Self::python();
+        let available = std::process::Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !available {
+            assert!(
+                std::env::var("PROCURA_REQUIRE_SMTP").as_deref() != Ok("1"),
+                "PROCURA_REQUIRE_SMTP=1 but {python} cannot import aiosmtpd"
+            );
+            eprintln!("skipping the SMTP test: {python} cannot import aiosmtpd");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("a Maildir folder");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let child = Self::spawn_server(&python, port, dir.path());
+        Self::wait_for(port).await;
+        Some(SmtpSink { child, port, dir })
+    }
+
+    fn spawn_server(python: &str, port: u16, dir: &std::path::Path) -> std::process::Child {
+        std::process::Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts")
+    }
+
+    async fn wait_for(port: u16) {
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server (messages received so far stay readable).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port and Maildir.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.child = Self::spawn_server(&Self::python(), self.port, self.dir.path());
+        Self::wait_for(self.port).await;
+    }
+
+    /// Every message received, oldest first, as text.
+    pub fn messages(&self) -> Vec<String> {
+        let mut files: Vec<_> = ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(self.dir.path().join("mail").join(sub)).ok())
+            .flatten()
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path())
+            .collect();
+        files.sort_by_key(|path| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
+        });
+        files
+            .iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -7,6 +7,7 @@
 #[macro_use]
 mod helpers;
 
+mod alerts;
 mod audit;
 mod auth;
 mod budgets;

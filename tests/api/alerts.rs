@@ -1,0 +1,229 @@
+//! Contract alerts through the outbox to a real SMTP server: raised once however often the check
+//! runs, kept while the mail server is down and delivered once when it is back.
+
+use crate::helpers::{id_of, s, SmtpSink, TestApp};
+use procura::auth::Role::{Admin, Finance, Pm, Procurement, Viewer};
+use procura::db::Engine;
+use procura::email::{MailSettings, SmtpSecurity};
+use serde_json::json;
+
+async fn app_mailing_to(engine: Engine, smtp: &SmtpSink) -> Option<TestApp> {
+    let port = smtp.port;
+    TestApp::spawn_with(engine, move |settings| {
+        settings.alerts.mail = MailSettings::Smtp {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Procura <alerts@procura.test>".into(),
+        };
+        settings.alerts.extra_recipients = vec!["controller@example.com".into()];
+    })
+    .await
+}
+
+/// An active contract from 2026-01-01: 12-month terms renewing automatically, 30 days' notice,
+/// so the first notice deadline is 2026-12-01.
+async fn renewing_contract(app: &TestApp) -> (i64, String) {
+    let vendor = id_of(&app.create_vendor(json!({"name": "Rackspace Ltd"})).await);
+    let project = id_of(
+        &app.create_project(json!({
+            "code": "DC-ALERT", "name": "Data centre", "currency": "EUR",
+            "pm_email": "pm@example.com", "finance_owner_email": "finance@example.com"
+        }))
+        .await,
+    );
+    let contract = app
+        .post(
+            "/api/v1/contracts",
+            Procurement,
+            &json!({
+                "vendor_id": vendor, "project_ids": [project], "title": "Colocation",
+                "contract_type": "fixed_price", "currency": "EUR", "ceiling": "120000.00",
+                "start_date": "2026-01-01", "initial_term_months": 12,
+                "renewal": {"kind": "automatic", "term_months": 12},
+                "notice": {"unit": "days", "value": 30}
+            }),
+        )
+        .await
+        .expect(201)
+        .body;
+    let id = id_of(&contract);
+    app.post(
+        &format!("/api/v1/contracts/{id}/activate"),
+        Procurement,
+        &json!({"version": contract["version"]}),
+    )
+    .await
+    .expect(200);
+    (id, s(&contract["number"]).to_string())
+}
+
+/// A message with folded headers joined and quoted-printable soft breaks removed.
+fn unfolded(message: &str) -> String {
+    message
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("\r\n ", " ")
+        .replace("\n ", " ")
+        .replace("\r\n\t", " ")
+}
+
+async fn run(app: &TestApp, as_of: &str) -> serde_json::Value {
+    app.post(
+        &format!("/api/v1/alerts/run?as_of={as_of}"),
+        Admin,
+        &json!({}),
+    )
+    .await
+    .expect(200)
+    .body
+}
+
+async fn notice_alert_is_mailed_once(engine: Engine) {
+    let Some(smtp) = SmtpSink::start().await else {
+        return;
+    };
+    let Some(app) = app_mailing_to(engine, &smtp).await else {
+        return;
+    };
+    let (_, number) = renewing_contract(&app).await;
+    // 2026-11-01: the deadline is 30 days away: the 30-day alert, sent at once.
+    let first = run(&app, "2026-11-01").await;
+    assert_eq!(
+        (first["raised"].as_u64(), first["sent"].as_u64()),
+        (Some(1), Some(1)),
+        "{first}"
+    );
+    // Running again, and again the next day, raises nothing new and sends nothing.
+    for day in ["2026-11-01", "2026-11-02"] {
+        let again = run(&app, day).await;
+        assert_eq!(
+            (again["raised"].as_u64(), again["sent"].as_u64()),
+            (Some(0), Some(0)),
+            "{again}"
+        );
+    }
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let message = &unfolded(&messages[0]);
+    assert!(
+        message.contains(&format!(
+            "Contract {number}: notice deadline 2026-12-01 (30 days)"
+        )),
+        "{message}"
+    );
+    for to in [
+        "pm@example.com",
+        "finance@example.com",
+        "controller@example.com",
+    ] {
+        assert!(message.contains(to), "{to} missing from {message}");
+    }
+    assert!(message.contains("Message-ID: <alert."), "{message}");
+    assert!(
+        message.contains("2026-12-31"),
+        "the term's end is in the body: {message}"
+    );
+
+    let alerts = app.get("/api/v1/alerts", Finance).await.expect(200).body;
+    let alert = &alerts["items"][0];
+    assert_eq!(s(&alert["status"]), "sent", "{alerts}");
+    assert_eq!(alert["attempts"], 1);
+    assert_eq!(s(&alert["kind"]), "contract_notice_deadline");
+    app.get("/api/v1/alerts", Viewer)
+        .await
+        .expect_problem(403, "forbidden");
+    app.post("/api/v1/alerts/run", Pm, &json!({}))
+        .await
+        .expect_problem(403, "forbidden");
+}
+
+async fn alerts_wait_while_the_mail_server_is_down(engine: Engine) {
+    let Some(mut smtp) = SmtpSink::start().await else {
+        return;
+    };
+    let Some(app) = app_mailing_to(engine, &smtp).await else {
+        return;
+    };
+    renewing_contract(&app).await;
+    smtp.stop();
+    // 2026-11-26: five days before the deadline: the 7-day alert; the send fails.
+    let down = run(&app, "2026-11-26").await;
+    assert_eq!(
+        (
+            down["raised"].as_u64(),
+            down["sent"].as_u64(),
+            down["failed"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1)),
+        "{down}"
+    );
+    let pending = app
+        .get("/api/v1/alerts?status=pending", Admin)
+        .await
+        .expect(200)
+        .body;
+    let alert = pending["items"][0].clone();
+    assert_eq!(alert["attempts"], 1, "{pending}");
+    assert!(!s(&alert["last_error"]).is_empty(), "{pending}");
+    // Still down: the retry waits for its backoff, nothing is lost or sent.
+    let waiting = run(&app, "2026-11-26").await;
+    assert_eq!(waiting["sent"].as_u64(), Some(0), "{waiting}");
+    smtp.restart().await;
+    // Back up: a resend makes it due now; it is delivered once.
+    app.post(
+        &format!("/api/v1/alerts/{}/resend", id_of(&alert)),
+        Admin,
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    let back = run(&app, "2026-11-26").await;
+    assert_eq!(back["sent"].as_u64(), Some(1), "{back}");
+    let again = run(&app, "2026-11-27").await;
+    assert_eq!(again["sent"].as_u64(), Some(0), "{again}");
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        unfolded(&messages[0]).contains("(5 days)"),
+        "{}",
+        messages[0]
+    );
+    let sent = app
+        .get("/api/v1/alerts?status=sent", Admin)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(sent["items"][0]["attempts"], 2, "{sent}");
+    assert!(sent["items"][0]["last_error"].is_null(), "{sent}");
+}
+
+mod sqlite {
+    use procura::db::Engine;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn notice_alert_is_mailed_once() {
+        super::notice_alert_is_mailed_once(Engine::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn alerts_wait_while_the_mail_server_is_down() {
+        super::alerts_wait_while_the_mail_server_is_down(Engine::Sqlite).await
+    }
+}
+
+mod postgres {
+    use procura::db::Engine;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn notice_alert_is_mailed_once() {
+        super::notice_alert_is_mailed_once(Engine::Postgres).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn alerts_wait_while_the_mail_server_is_down() {
+        super::alerts_wait_while_the_mail_server_is_down(Engine::Postgres).await
+    }
+}
