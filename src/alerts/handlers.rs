@@ -46,6 +46,7 @@ pub async fn list_alerts(
     let query = query.0;
     let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
     let filter = AlertFilter {
+        id: None,
         status: query.status,
         kind: query.kind,
         project_id: query.project_id,
@@ -110,6 +111,13 @@ pub async fn run_alerts(
 ) -> AppResult<HttpResponse> {
     actor.require(Action::ManageAlerts)?;
     let today = query.0.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    if !(1900..=9999).contains(&chrono::Datelike::year(&today)) {
+        return Err(AppError::bad_request_field(
+            "invalid_query",
+            "as_of",
+            "must be a day between the years 1900 and 9999",
+        ));
+    }
     let db = state.db.clone();
     let settings = state.settings.alerts.clone();
     let report = web::block(move || super::run_once(&db, &settings, today))

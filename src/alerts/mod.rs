@@ -158,6 +158,7 @@ fn view(row: AlertRow) -> AppResult<Alert> {
 /// Filters for the alert list.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
+    pub id: Option<i64>,
     pub status: Option<AlertStatus>,
     pub kind: Option<String>,
     pub project_id: Option<i64>,
@@ -186,6 +187,9 @@ pub fn list(
             alerts::last_error,
         ))
         .into_boxed::<MultiBackend>();
+    if let Some(id) = filter.id {
+        query = query.filter(alerts::id.eq(id));
+    }
     match filter.status {
         Some(AlertStatus::Sent) => query = query.filter(alerts::sent_at.is_not_null()),
         Some(AlertStatus::Pending) => query = query.filter(alerts::sent_at.is_null()),

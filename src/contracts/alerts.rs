@@ -81,7 +81,12 @@ pub fn check(tx: &mut Tx<'_>, rules: &ContractAlertRules, today: NaiveDate) -> A
         };
         after = last.id;
         for stored in page {
-            let contract = super::service::with_status_on(stored, today)?;
+            let id = stored.id;
+            // A contract whose dates the calendar cannot follow is skipped, not a failed run.
+            let Ok(contract) = super::service::with_status_on(stored, today) else {
+                tracing::warn!(contract = id, "contract check skipped: dates out of range");
+                continue;
+            };
             if contract.status != ContractStatus::Active {
                 continue;
             }
@@ -100,8 +105,9 @@ fn contract_alerts(
     contract: &Contract,
     today: NaiveDate,
 ) -> AppResult<Vec<NewAlert<'static>>> {
-    let schedule = super::terms::schedule(&contract.rules(), &contract.events(), today)
-        .map_err(AppError::internal)?;
+    let Ok(schedule) = super::terms::schedule(&contract.rules(), &contract.events(), today) else {
+        return Ok(Vec::new());
+    };
     let to = recipients(conn, contract)?;
     let project_id = contract.project_ids.first().copied();
     let mut out = Vec::new();

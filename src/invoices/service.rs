@@ -858,8 +858,14 @@ pub fn create(
         input.vendor_id,
         input.kind.as_str(),
         total_units,
-        input.invoice_date - window,
-        input.invoice_date + window,
+        input
+            .invoice_date
+            .checked_sub_signed(window)
+            .unwrap_or(NaiveDate::MIN),
+        input
+            .invoice_date
+            .checked_add_signed(window)
+            .unwrap_or(NaiveDate::MAX),
     )? {
         holds.push(Hold {
             line_no: None,

@@ -150,14 +150,15 @@ pub fn put(tx: &mut Tx<'_>, actor: &Actor, input: ToleranceInput) -> AppResult<V
         clock::now(),
     )?;
     let after = list(tx)?;
+    let state = |list: &[ToleranceView]| serde_json::json!({ "scope": key, "tolerances": list });
     audit::record(
         tx,
         &actor.name,
         "tolerance.set",
         "match_tolerance",
         &key,
-        Some(&before),
-        Some(&after),
+        Some(&state(&before)),
+        Some(&state(&after)),
     )?;
     if after.is_empty() {
         return Err(AppError::internal(anyhow::anyhow!("tolerances vanished")));
