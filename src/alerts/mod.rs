@@ -211,9 +211,13 @@ pub fn list(
 
 /// One alert.
 pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Alert> {
-    list(conn, &AlertFilter::default(), id - 1, 1)?
+    let filter = AlertFilter {
+        id: Some(id),
+        ..Default::default()
+    };
+    list(conn, &filter, i64::MIN, 1)?
         .into_iter()
-        .find(|a| a.id == id)
+        .next()
         .ok_or_else(|| AppError::not_found("alert", id))
 }
 
