@@ -13,7 +13,7 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::money::storage::{decimal_from_text, money_from_units};
-use crate::money::{parse_decimal, Currency, Money};
+use crate::money::{parse_decimal, Currency, Money, MoneyError};
 use crate::purchase_orders::model::PoStatus;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -87,25 +87,34 @@ pub fn figures(
         .select(invoice_lines::net_units)
         .load(conn)?;
     let corrupt = || AppError::internal(anyhow::anyhow!("corrupt PO line quantity"));
-    let mut out = Figures::default();
+    // Billed per PO line, then one pass over the lines: linear in lines + invoice lines.
+    let mut billed_by_line: std::collections::HashMap<i64, i128> = std::collections::HashMap::new();
+    for (line, units) in posted {
+        if let Some(line) = line {
+            *billed_by_line.entry(line).or_default() += i128::from(units);
+        }
+    }
+    let (mut committed, mut invoiced, mut invoiced_on_excepted) = (0i128, 0i128, 0i128);
     for (po_id, line_id, status, net_units, quantity, invoiced_quantity) in lines {
-        let billed: i64 = posted
-            .iter()
-            .filter(|(line, _)| *line == Some(line_id))
-            .map(|(_, units)| units)
-            .sum();
-        out.invoiced += billed;
+        let billed = billed_by_line.get(&line_id).copied().unwrap_or_default();
+        invoiced += billed;
         if Some(po_id) == except_po {
-            out.invoiced_on_excepted += billed;
+            invoiced_on_excepted += billed;
             continue;
         }
         let fully_invoiced = decimal_from_text(&invoiced_quantity).map_err(|_| corrupt())?
             >= decimal_from_text(&quantity).map_err(|_| corrupt())?;
         if open.contains(&status.as_str()) && !fully_invoiced {
-            out.committed += (net_units - billed).max(0);
+            committed += (i128::from(net_units) - billed).max(0);
         }
     }
-    out.invoiced += on_milestones.iter().sum::<i64>();
+    invoiced += on_milestones.iter().map(|u| i128::from(*u)).sum::<i128>();
+    let units = |total: i128| i64::try_from(total).map_err(|_| MoneyError::Overflow);
+    let out = Figures {
+        committed: units(committed)?,
+        invoiced: units(invoiced)?,
+        invoiced_on_excepted: units(invoiced_on_excepted)?,
+    };
     Ok(out)
 }
 

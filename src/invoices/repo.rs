@@ -19,7 +19,7 @@ pub fn actual_on_budget_line(conn: &mut DbConnection, budget_line_id: i64) -> Ap
         .select(invoice_lines::net_budget_units)
         .load(conn)?;
     // Summed here rather than with SQL `sum`: Diesel maps `sum(BIGINT)` to a float on SQLite.
-    Ok(rows.iter().sum())
+    Ok(crate::money::storage::sum_units(rows)?)
 }
 
 /// An invoice header as stored.

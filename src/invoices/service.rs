@@ -963,7 +963,7 @@ fn check_credit(
         decimal_from_text(&original.total).map_err(AppError::internal)?,
         currency,
     )?)?;
-    let credited: i64 = repo::credits_of(conn, original_id)?.iter().sum();
+    let credited = crate::money::storage::sum_units(repo::credits_of(conn, original_id)?)?;
     if original_units + credited + total_units < 0 {
         return Err(AppError::conflict(
             "credit_exceeds_invoice",

@@ -31,6 +31,13 @@ pub fn amount_from_units(units: i64) -> Decimal {
     Decimal::new(units, AMOUNT_STORAGE_SCALE)
 }
 
+/// Adds stored amounts exactly, refusing a total beyond what an `i64` holds (instead of
+/// overflowing): sums over many documents are taken here, never with a bare `sum()`.
+pub fn sum_units(units: impl IntoIterator<Item = i64>) -> Result<i64, MoneyError> {
+    let total: i128 = units.into_iter().map(i128::from).sum();
+    i64::try_from(total).map_err(|_| MoneyError::Overflow)
+}
+
 /// The stored integer for a [`Money`].
 pub fn money_to_units(money: &Money) -> Result<i64, MoneyError> {
     amount_to_units(money.amount())

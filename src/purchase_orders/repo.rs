@@ -4,7 +4,9 @@ use super::model::{PoApproval, PoLine, PoStatus, PurchaseOrder};
 use crate::db::schema::{purchase_order_approvals, purchase_order_lines, purchase_orders};
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
-use crate::money::storage::{decimal_from_text, decimal_to_text, money_from_units, money_to_units};
+use crate::money::storage::{
+    decimal_from_text, decimal_to_text, money_from_units, money_to_units, sum_units,
+};
 use crate::money::{Currency, Money};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -693,10 +695,9 @@ pub fn committed_on_budget_line(
         ))
         .load(conn)?;
     // Summed here rather than with SQL `sum`: Diesel maps `sum(BIGINT)` to a float on SQLite.
-    Ok(rows
-        .iter()
-        .map(|(net, released)| (net - released).max(0))
-        .sum())
+    Ok(sum_units(
+        rows.iter().map(|(net, released)| (net - released).max(0)),
+    )?)
 }
 
 /// Takes the PO's row lock for the rest of the transaction (PostgreSQL row lock; SQLite already

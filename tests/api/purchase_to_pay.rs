@@ -2006,6 +2006,16 @@ async fn assets_by_tag_export_and_lifecycle(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(pending.text, format!("{header}\r\n{row_two}\r\n"));
+    // The same register as a workbook: an xlsx file (a zip archive) with the tags in it.
+    let workbook = app
+        .get(&format!("{ASSETS}/export?format=xlsx"), Viewer)
+        .await
+        .expect(200);
+    assert_eq!(
+        workbook.content_type(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(workbook.text.starts_with("PK"), "not a zip archive");
     app.get(&format!("{ASSETS}/export?format=pdf"), Viewer)
         .await
         .expect_problem(400, "invalid_query");
