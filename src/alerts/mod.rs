@@ -31,7 +31,10 @@ pub struct NewAlert<'a> {
     pub recipients: Vec<String>,
 }
 
-/// Raises an alert unless one with the same key exists; true when it was raised now.
+/// Raises an alert unless one with the same key exists; true when it was raised now. Two
+/// transactions racing to raise the same key (two instances running the same check) both
+/// succeed: the insert runs in a savepoint, and the one that loses on the unique key rolls back
+/// only that savepoint and reports `false`.
 pub fn raise(conn: &mut DbConnection, alert: &NewAlert<'_>, now: NaiveDateTime) -> AppResult<bool> {
     let exists: Option<i64> = alerts::table
         .filter(alerts::dedupe_key.eq(&alert.dedupe_key))
@@ -44,20 +47,30 @@ pub fn raise(conn: &mut DbConnection, alert: &NewAlert<'_>, now: NaiveDateTime) 
     let mut recipients = alert.recipients.clone();
     recipients.sort();
     recipients.dedup();
-    diesel::insert_into(alerts::table)
-        .values((
-            alerts::dedupe_key.eq(&alert.dedupe_key),
-            alerts::kind.eq(alert.kind),
-            alerts::project_id.eq(alert.project_id),
-            alerts::subject.eq(&alert.subject),
-            alerts::body.eq(&alert.body),
-            alerts::recipients.eq(serde_json::to_string(&recipients).map_err(AppError::internal)?),
-            alerts::created_at.eq(now),
-            alerts::attempts.eq(0),
-            alerts::next_attempt_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    let recipients = serde_json::to_string(&recipients).map_err(AppError::internal)?;
+    let inserted = conn.transaction(|savepoint| {
+        diesel::insert_into(alerts::table)
+            .values((
+                alerts::dedupe_key.eq(&alert.dedupe_key),
+                alerts::kind.eq(alert.kind),
+                alerts::project_id.eq(alert.project_id),
+                alerts::subject.eq(&alert.subject),
+                alerts::body.eq(&alert.body),
+                alerts::recipients.eq(&recipients),
+                alerts::created_at.eq(now),
+                alerts::attempts.eq(0),
+                alerts::next_attempt_at.eq(now),
+            ))
+            .execute(savepoint)
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Where an alert's delivery stands.

@@ -141,6 +141,8 @@ pub struct StoredPo {
     pub fx_rate: Decimal,
     pub requested_by_token: i64,
     pub net_budget: Money,
+    /// The budget value last approved (what revisions are compared with), in units.
+    pub approved_net_budget_units: i64,
     pub lines: Vec<LineRow>,
 }
 
@@ -166,7 +168,6 @@ impl HeaderRow {
             .iter()
             .map(|l| l.view(currency, budget_currency, status.is_committed()))
             .collect::<AppResult<Vec<_>>>()?;
-        let _ = self.approved_net_budget_units;
         let view = PurchaseOrder {
             id,
             number: self.number,
@@ -214,6 +215,7 @@ impl HeaderRow {
             fx_rate,
             requested_by_token: self.requested_by_token,
             net_budget,
+            approved_net_budget_units: self.approved_net_budget_units,
             lines,
         })
     }
@@ -904,12 +906,4 @@ pub fn apply_revision(
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// The approved budget value of a PO, in units.
-pub fn approved_units(conn: &mut DbConnection, po_id: i64) -> AppResult<i64> {
-    Ok(purchase_orders::table
-        .filter(purchase_orders::id.eq(po_id))
-        .select(purchase_orders::approved_net_budget_units)
-        .get_result(conn)?)
 }

@@ -238,7 +238,7 @@ pub fn revise(
         .iter()
         .map(|(_, l)| money_to_units(&l.net_budget))
         .sum::<Result<i64, _>>()?;
-    let approved = repo::approved_units(tx, id)?;
+    let approved = before.approved_net_budget_units;
     let proposal = Proposal {
         notes,
         lines: lines.iter().map(|(id, l)| proposed(*id, l)).collect(),

@@ -200,6 +200,49 @@ async fn alerts_wait_while_the_mail_server_is_down(engine: Engine) {
     assert!(sent["items"][0]["last_error"].is_null(), "{sent}");
 }
 
+mod race {
+    use crate::helpers::TestApp;
+    use procura::auth::Role::Admin;
+
+    /// Two transactions raise the same alert at the same moment (two instances running one check):
+    /// both succeed, one raises it, and the outbox holds it once.
+    async fn racing_raises_keep_one_alert(app: TestApp) {
+        use procura::alerts::{raise, NewAlert};
+        let alert = || NewAlert {
+            dedupe_key: "contract:1:term:0:notice:30".into(),
+            kind: "contract_notice_deadline",
+            project_id: None,
+            subject: "Notice".into(),
+            body: "Notice deadline".into(),
+            recipients: vec!["pm@example.com".into()],
+        };
+        let (first_db, second_db) = (app.db.clone(), app.db.clone());
+        let first = std::thread::spawn(move || {
+            first_db.write_blocking(|tx| {
+                let raised = raise(tx, &alert(), procura::clock::now())?;
+                // Hold the transaction open while the other one tries the same key.
+                std::thread::sleep(std::time::Duration::from_millis(400));
+                Ok(raised)
+            })
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let second = std::thread::spawn(move || {
+            second_db.write_blocking(|tx| raise(tx, &alert(), procura::clock::now()))
+        });
+        let first = first.join().expect("first thread").expect("first raise");
+        let second = second.join().expect("second thread").expect("second raise");
+        assert!(first ^ second, "exactly one raised it: {first} {second}");
+        let alerts = app.get("/api/v1/alerts", Admin).await.expect(200).body;
+        assert_eq!(
+            alerts["items"].as_array().map(Vec::len),
+            Some(1),
+            "{alerts}"
+        );
+    }
+
+    both_engines!(racing_raises_keep_one_alert);
+}
+
 mod sqlite {
     use procura::db::Engine;
 
