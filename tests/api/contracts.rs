@@ -888,8 +888,64 @@ async fn sows_and_milestone_acceptance(app: TestApp) {
     );
 }
 
+async fn only_the_projects_pm_accepts_its_milestones(app: TestApp) {
+    let vendor_id = vendor(&app, "Surveyors Ltd").await;
+    let project = id_of(
+        &app.create_project(json!({
+            "code": "LAN", "name": "LAN refresh", "currency": "EUR", "pm_name": "Ada Lovelace"
+        }))
+        .await,
+    );
+    let mut body = yearly(vendor_id);
+    body["project_ids"] = json!([project]);
+    let id = id_of(&create(&app, body).await);
+    act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200);
+    let sow = app
+        .post(
+            &format!("/api/v1/contracts/{id}/sows"),
+            Procurement,
+            &json!({"project_id": project, "title": "Survey", "value": "1000.00",
+                    "milestones": [{"name": "Report", "amount": "1000.00",
+                                    "due_date": "2026-09-30", "acceptance_criteria": "Signed"}]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let milestone = id_of(&sow["milestones"][0]);
+    app.post(
+        &format!("/api/v1/milestones/{milestone}/submit"),
+        Procurement,
+        &json!({"version": 1}),
+    )
+    .await
+    .expect(200);
+    // Another project manager may not decide on Ada's project.
+    app.post(
+        &format!("/api/v1/milestones/{milestone}/accept"),
+        Pm,
+        &json!({"version": 2}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let ada = app.create_token("Ada Lovelace", Pm).await;
+    let accepted = app
+        .post_with_token(
+            &format!("/api/v1/milestones/{milestone}/accept"),
+            &ada,
+            &json!({"version": 2, "comment": "Signed off"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&accepted["decided_by"]), "Ada Lovelace");
+    assert_eq!(s(&accepted["status"]), "accepted");
+}
+
 both_engines!(
     drafting_and_the_schedule,
+    only_the_projects_pm_accepts_its_milestones,
     bad_contracts_name_every_field,
     tacit_renewal_lifecycle,
     explicit_renewal_options,

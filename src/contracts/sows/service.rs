@@ -222,6 +222,32 @@ fn milestone(conn: &mut DbConnection, id: i64) -> AppResult<Milestone> {
         .ok_or_else(|| AppError::not_found("milestone", id))
 }
 
+/// Acceptance belongs to the project's PM: when the SOW's project names one (`pm_name`), a PM
+/// token must carry that name (admins may always decide); a project without a named PM accepts
+/// any PM.
+fn check_project_pm(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    milestone: &Milestone,
+) -> AppResult<()> {
+    if actor.role != crate::auth::Role::Pm {
+        return Ok(());
+    }
+    let Some(project_id) = repo::project_of_sow(conn, milestone.sow_id)? else {
+        return Ok(());
+    };
+    let project = crate::projects::service::get(conn, project_id)?;
+    match project.pm_name.as_deref() {
+        Some(pm) if !pm.trim().eq_ignore_ascii_case(actor.name.trim()) => {
+            Err(AppError::forbidden(format!(
+                "milestone {} is on project {}, whose PM is {pm}: only they (or an admin) accept or reject it",
+                milestone.id, project.code
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Moves a milestone at `expected_version`.
 pub fn step(
     tx: &mut Tx<'_>,
@@ -252,6 +278,12 @@ pub fn step(
             ),
         )
         .with_context(serde_json::json!({ "status": before.status, "allowed_actions": allowed })));
+    }
+    if matches!(
+        step,
+        MilestoneStep::Accept { .. } | MilestoneStep::Reject { .. }
+    ) {
+        check_project_pm(tx, actor, &before)?;
     }
     let now = clock::now();
     let (status, comment) = match step {
