@@ -19,6 +19,7 @@ pub mod fx;
 pub mod http;
 pub mod idempotency;
 pub mod invoices;
+pub mod ledger;
 pub mod lifecycle;
 pub mod money;
 pub mod openapi;

@@ -528,6 +528,7 @@ diesel::joinable!(receipt_lines -> receipts (receipt_id));
 diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::joinable!(invoice_lines -> purchase_order_lines (po_line_id));
 diesel::joinable!(invoice_lines -> milestones (milestone_id));
+diesel::joinable!(invoice_lines -> budget_lines (budget_line_id));
 diesel::joinable!(invoice_payments -> invoices (invoice_id));
 diesel::joinable!(asset_events -> assets (asset_id));
 diesel::joinable!(assets -> purchase_order_lines (po_line_id));

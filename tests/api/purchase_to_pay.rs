@@ -2653,6 +2653,89 @@ async fn contract_consumption_counts_open_orders_and_invoices(app: TestApp) {
     assert_eq!(s(&end["remaining"]), "300.00");
 }
 
+async fn the_ledger_adds_up_to_its_documents(app: TestApp) {
+    let f = fixture(&app, "LEDG", None, "10000.00").await;
+    let po = approved(
+        &app,
+        &order(
+            &f,
+            "EUR",
+            "2026-03-15",
+            vec![
+                line("10", "100.00", None, f.budget_line),
+                line("4", "250.00", None, f.budget_line),
+            ],
+        ),
+    )
+    .await;
+    let po_id = id_of(&po);
+    act(&app, Procurement, &po, "issue", json!({}))
+        .await
+        .expect(200);
+    let a = id_of(&po["lines"][0]);
+    received(&app, po_id, "2026-03-20", &[(a, "3")]).await;
+    let bill = record(
+        &app,
+        &invoice(f.vendor, "L-1", "2026-03-25", vec![bill(a, "1", "100.00")]),
+    )
+    .await;
+    approve_invoice(&app, &bill).await;
+
+    let url = format!("/api/v1/projects/{}/ledger", f.project);
+    let ledger = app.get(&url, Viewer).await.expect(200).body;
+    let line = &ledger["lines"][0];
+    assert_eq!(
+        (
+            s(&line["budget"]),
+            s(&line["committed"]),
+            s(&line["accrued"]),
+            s(&line["actual"]),
+            s(&line["remaining"]),
+            s(&line["utilisation_percent"]),
+        ),
+        ("10000.00", "1900.00", "200.00", "100.00", "8000.00", "20.00"),
+        "{ledger}"
+    );
+    assert_eq!(ledger["totals"], {
+        let mut totals = line.clone();
+        for key in ["budget_line_id", "category", "cost_center"] {
+            totals.as_object_mut().expect("object").remove(key);
+        }
+        totals
+    });
+    let drill = |figure: &str| format!("{url}?line={}&figure={figure}", f.budget_line);
+    let committed = app.get(&drill("committed"), Viewer).await.expect(200).body;
+    let documents = &committed["documents"];
+    assert_eq!(s(&documents["total"]), "1900.00", "{committed}");
+    let amounts: Vec<&str> = documents["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| s(&d["amount"]))
+        .collect();
+    assert_eq!(amounts, ["900.00", "1000.00"]);
+    let actual = app.get(&drill("actual"), Viewer).await.expect(200).body;
+    assert_eq!(s(&actual["documents"]["total"]), "100.00");
+    assert_eq!(
+        s(&actual["documents"]["documents"][0]["kind"]),
+        "invoice_line"
+    );
+    assert_eq!(s(&actual["documents"]["documents"][0]["number"]), "L-1");
+    let accrued = app.get(&drill("accrued"), Viewer).await.expect(200).body;
+    assert_eq!(s(&accrued["documents"]["documents"][0]["amount"]), "200.00");
+
+    app.get(&format!("{url}?figure=actual"), Viewer)
+        .await
+        .expect_problem(400, "invalid_query");
+    let other = fixture(&app, "LEDG-2", None, "10.00").await;
+    app.get(
+        &format!("{url}?line={}&figure=actual", other.budget_line),
+        Viewer,
+    )
+    .await
+    .expect_problem(400, "invalid_query");
+}
+
 both_engines!(
     purchase_to_pay_end_to_end,
     approvers_never_receive_and_recorders_never_approve,
@@ -2666,4 +2749,5 @@ both_engines!(
     milestone_lines_match_two_way,
     commitments_and_actuals_never_exceed_the_order,
     contract_consumption_counts_open_orders_and_invoices,
+    the_ledger_adds_up_to_its_documents,
 );
