@@ -81,6 +81,7 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, input: NewLine) -> AppResult<Budge
         None::<&()>,
         Some(&line),
     )?;
+    crate::ledger::thresholds::evaluate(tx, line.project_id, clock::now())?;
     Ok(line)
 }
 
@@ -147,6 +148,7 @@ pub fn update(
         Some(&before.line),
         Some(&after),
     )?;
+    crate::ledger::thresholds::evaluate(tx, after.project_id, clock::now())?;
     Ok(after)
 }
 

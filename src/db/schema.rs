@@ -520,6 +520,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    budget_threshold_states (project_id, measure, threshold) {
+        project_id -> BigInt,
+        measure -> Text,
+        threshold -> Text,
+        crossed -> Bool,
+        crossings -> BigInt,
+    }
+}
+
 diesel::joinable!(sows -> contracts (contract_id));
 diesel::joinable!(milestones -> sows (sow_id));
 diesel::joinable!(purchase_order_lines -> purchase_orders (po_id));
@@ -552,6 +562,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sows,
     milestones,
     number_sequences,
+    budget_threshold_states,
     alerts,
     purchase_orders,
     purchase_order_lines,

@@ -1098,6 +1098,19 @@ pub fn step(
         },
         InvoiceStep::Approve => {
             approve(tx, actor, &before)?;
+            let mut projects: Vec<i64> = Vec::new();
+            for line in &before.lines {
+                if let Some((project, _)) =
+                    crate::budgets::repo::owner_and_currency(tx, line.budget_line_id)?
+                {
+                    projects.push(project);
+                }
+            }
+            projects.sort_unstable();
+            projects.dedup();
+            for project in projects {
+                crate::ledger::thresholds::evaluate(tx, project, now)?;
+            }
             if let Some(measurement_id) = before.sla_measurement_id {
                 crate::contracts::slas::repo::set_credit_status(tx, measurement_id, "applied")?;
             }

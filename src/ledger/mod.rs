@@ -15,6 +15,7 @@
 //! Still to come (the ledger issue): the split by month, budget change requests, forecasts.
 
 pub mod handlers;
+pub mod thresholds;
 
 use crate::db::schema::{
     budget_lines, invoice_lines, invoices, purchase_order_lines, purchase_orders,

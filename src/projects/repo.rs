@@ -65,6 +65,15 @@ impl ProjectRow {
     }
 }
 
+/// Takes the project's row lock until the transaction ends (PostgreSQL; SQLite's writer already
+/// holds the database): an update that changes nothing.
+pub fn lock(conn: &mut DbConnection, id: i64) -> AppResult<()> {
+    diesel::update(projects::table.filter(projects::id.eq(id)))
+        .set(projects::id.eq(projects::id))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Inserts a project; returns its id.
 pub fn insert(
     conn: &mut DbConnection,

@@ -282,6 +282,7 @@ pub fn revise(
             &lines,
             now,
         )?;
+        crate::ledger::thresholds::evaluate(tx, before.view.project_id, now)?;
     }
     let after = super::service::get(tx, id)?;
     audit::record(

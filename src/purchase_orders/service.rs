@@ -583,6 +583,12 @@ pub fn step(
             before.view.version,
         ));
     }
+    if matches!(
+        step,
+        PoStep::Approve { .. } | PoStep::Close { .. } | PoStep::Cancel { .. }
+    ) {
+        crate::ledger::thresholds::evaluate(tx, before.view.project_id, now)?;
+    }
     let after = get(tx, id)?;
     audit::record(
         tx,

@@ -4,8 +4,8 @@
 
 use crate::helpers::{id_of, s, Resp, TestApp};
 use crate::p2p_fixtures::{
-    act, approved, fixture, line, order, po_url, raise, strings, submitted, submitted_by, Fixture,
-    POS,
+    act, approved, fixture, line, order, po_url, raise, simple, strings, submitted, submitted_by,
+    Fixture, POS,
 };
 use procura::auth::Role::{self, Admin, Evaluator, Finance, Pm, Procurement, Viewer};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -2736,6 +2736,81 @@ async fn the_ledger_adds_up_to_its_documents(app: TestApp) {
     .expect_problem(400, "invalid_query");
 }
 
+async fn budget_thresholds_alert_once_per_crossing_and_re_arm(app: TestApp) {
+    let f = fixture(&app, "THR", Some("warn"), "1000.00").await;
+    let project_url = format!("/api/v1/projects/{}", f.project);
+    let project = app.get(&project_url, Viewer).await.expect(200).body;
+    app.patch(
+        &project_url,
+        Admin,
+        &json!({"version": project["version"], "alert_thresholds": ["50", "100"],
+                "pm_email": "pm@example.com"}),
+    )
+    .await
+    .expect(200);
+    let threshold_alerts = || async {
+        let body = app
+            .get(
+                &format!(
+                    "/api/v1/alerts?project_id={}&kind=budget_threshold",
+                    f.project
+                ),
+                Admin,
+            )
+            .await
+            .expect(200)
+            .body;
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|a| s(&a["dedupe_key"]).to_string())
+            .collect::<Vec<_>>()
+    };
+    // 60 %: the 50 % threshold is crossed, once.
+    let first = approved(&app, &simple(&f, "600.00")).await;
+    let p = f.project;
+    assert_eq!(
+        threshold_alerts().await,
+        [format!("budget:{p}:actual_plus_committed:50:1")]
+    );
+    // 70 %: nothing new.
+    approved(&app, &simple(&f, "100.00")).await;
+    assert_eq!(threshold_alerts().await.len(), 1);
+    // Closing the first order brings it to 10 %: re-armed, no alert.
+    let first = read_po(&app, id_of(&first)).await;
+    act(&app, Procurement, &first, "close", json!({}))
+        .await
+        .expect(200);
+    assert_eq!(threshold_alerts().await.len(), 1);
+    // 80 %: crossed again, a second alert; then 120 %: the 100 % threshold (warn policy).
+    approved(&app, &simple(&f, "700.00")).await;
+    approved(&app, &simple(&f, "400.00")).await;
+    let alerts = threshold_alerts().await;
+    assert_eq!(
+        alerts,
+        [
+            format!("budget:{p}:actual_plus_committed:50:1"),
+            format!("budget:{p}:actual_plus_committed:50:2"),
+            format!("budget:{p}:actual_plus_committed:100:1"),
+        ]
+    );
+    let listed = app
+        .get(
+            &format!("/api/v1/alerts?project_id={p}&kind=budget_threshold"),
+            Admin,
+        )
+        .await
+        .expect(200)
+        .body;
+    let last = &listed["items"][2];
+    assert!(
+        s(&last["subject"]).contains("has used 120.00% of its budget (threshold 100%)"),
+        "{last}"
+    );
+    assert_eq!(last["recipients"], json!(["pm@example.com"]));
+}
+
 both_engines!(
     purchase_to_pay_end_to_end,
     approvers_never_receive_and_recorders_never_approve,
@@ -2750,4 +2825,5 @@ both_engines!(
     commitments_and_actuals_never_exceed_the_order,
     contract_consumption_counts_open_orders_and_invoices,
     the_ledger_adds_up_to_its_documents,
+    budget_thresholds_alert_once_per_crossing_and_re_arm,
 );

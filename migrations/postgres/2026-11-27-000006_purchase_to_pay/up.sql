@@ -248,3 +248,12 @@ CREATE TABLE asset_events (
     occurred_at TIMESTAMP NOT NULL
 );
 CREATE INDEX asset_events_by_asset ON asset_events (asset_id, id);
+
+CREATE TABLE budget_threshold_states (
+    project_id BIGINT NOT NULL REFERENCES projects (id),
+    measure TEXT NOT NULL,
+    threshold TEXT NOT NULL,
+    crossed BOOLEAN NOT NULL,
+    crossings BIGINT NOT NULL,
+    PRIMARY KEY (project_id, measure, threshold)
+);

@@ -1,3 +1,4 @@
+DROP TABLE budget_threshold_states;
 DROP TABLE asset_events;
 DROP TABLE assets;
 DROP TABLE match_tolerances;
