@@ -385,6 +385,61 @@ fn documents(conn: &mut DbConnection, project_id: i64, currency: Currency) -> Ap
     Ok(out)
 }
 
+/// A project's budget, commitments and actuals in storage units, summed by the database (for
+/// the threshold check, which runs in every transaction that moves them and must not read every
+/// document line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub budget: i64,
+    pub committed: i64,
+    pub actual: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Units {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    units: i64,
+}
+
+/// The project's totals, by three aggregate queries. `SUM` over BIGINT is exact on both engines
+/// (SQLite sums integers as integers; PostgreSQL returns NUMERIC, cast back); the cast also keeps
+/// Diesel from reading the sum as a float on SQLite. The project id is an integer formatted into
+/// the text, so the statements need no engine-specific placeholders.
+pub fn project_totals(conn: &mut DbConnection, project_id: i64) -> AppResult<Totals> {
+    let open = PoStatus::COMMITTED
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let posted = crate::invoices::repo::POSTED
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sum = |sql: String| -> AppResult<i64> {
+        let row: Units = diesel::sql_query(sql).get_result(conn)?;
+        Ok(row.units)
+    };
+    Ok(Totals {
+        budget: sum(format!(
+            "SELECT CAST(COALESCE(SUM(amount_units), 0) AS BIGINT) AS units \
+             FROM budget_lines WHERE project_id = {project_id}"
+        ))?,
+        committed: sum(format!(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN l.net_budget_units > l.released_budget_units \
+             THEN l.net_budget_units - l.released_budget_units ELSE 0 END), 0) AS BIGINT) AS units \
+             FROM purchase_order_lines l JOIN purchase_orders p ON p.id = l.po_id \
+             WHERE p.project_id = {project_id} AND p.status IN ({open})"
+        ))?,
+        actual: sum(format!(
+            "SELECT CAST(COALESCE(SUM(il.net_budget_units), 0) AS BIGINT) AS units \
+             FROM invoice_lines il JOIN invoices i ON i.id = il.invoice_id \
+             JOIN budget_lines b ON b.id = il.budget_line_id \
+             WHERE b.project_id = {project_id} AND i.status IN ({posted})"
+        ))?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@ use crate::db::schema::budget_threshold_states as states;
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::money::parse_decimal;
-use crate::money::storage::decimal_to_text;
+use crate::money::storage::{decimal_to_text, money_from_units};
+use crate::money::RoundingPoint;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -36,13 +37,19 @@ pub fn evaluate(conn: &mut DbConnection, project_id: i64, now: NaiveDateTime) ->
     // so the state read below is the one the previous evaluation left.
     crate::projects::repo::lock(conn, project_id)?;
     let project = crate::projects::service::get(conn, project_id)?;
-    let ledger = super::of_project(conn, project_id, None)?;
-    let budget = parse_decimal(&ledger.totals.budget).map_err(crate::error::AppError::internal)?;
-    if budget <= Decimal::ZERO {
+    let currency = project.currency()?;
+    let totals = super::project_totals(conn, project_id)?;
+    if totals.budget <= 0 {
         return Ok(0);
     }
-    let used_percent = parse_decimal(&ledger.totals.utilisation_percent)
-        .map_err(crate::error::AppError::internal)?;
+    let m = |units: i64| money_from_units(units, currency);
+    let (budget, committed, actual) = (m(totals.budget)?, m(totals.committed)?, m(totals.actual)?);
+    let used = actual.checked_add(&committed)?;
+    let mut used_percent = RoundingPoint::Presentation
+        .policy()
+        .round(used.amount() * Decimal::ONE_HUNDRED / budget.amount(), 2);
+    used_percent.rescale(2);
+    let remaining = budget.checked_sub(&used)?;
     let mut raised = 0;
     for text in &project.alert_thresholds {
         let threshold = parse_decimal(text).map_err(crate::error::AppError::internal)?;
@@ -89,7 +96,6 @@ pub fn evaluate(conn: &mut DbConnection, project_id: i64, now: NaiveDateTime) ->
         if !now_crossed {
             continue;
         }
-        let t = &ledger.totals;
         let recipients: Vec<String> = [
             project.pm_email.clone(),
             project.finance_owner_email.clone(),
@@ -104,21 +110,18 @@ pub fn evaluate(conn: &mut DbConnection, project_id: i64, now: NaiveDateTime) ->
                 kind: "budget_threshold",
                 project_id: Some(project_id),
                 subject: format!(
-                    "[Procura] Project {} has used {}% of its budget (threshold {}%)",
-                    project.code, t.utilisation_percent, key
+                    "[Procura] Project {} has used {used_percent}% of its budget (threshold {key}%)",
+                    project.code
                 ),
                 body: format!(
-                    "Project {} ({}): actual {actual} + committed {committed} = {}% of the budget {budget} {currency}.\n\
-                     Threshold: {key}%.\nAccrued (received, not invoiced): {accrued}.\nRemaining: {remaining} {currency}.",
+                    "Project {} ({}): actual {} + committed {} = {used_percent}% of the budget {} {currency}.\n\
+                     Threshold: {key}%.\nRemaining: {} {currency}.",
                     project.code,
                     project.name,
-                    t.utilisation_percent,
-                    actual = t.actual,
-                    committed = t.committed,
-                    budget = t.budget,
-                    currency = ledger.currency,
-                    accrued = t.accrued,
-                    remaining = t.remaining,
+                    actual.amount(),
+                    committed.amount(),
+                    budget.amount(),
+                    remaining.amount(),
                 ),
                 recipients,
             },
