@@ -526,7 +526,8 @@ pub fn to_xlsx(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
             if value.is_empty() {
                 continue;
             }
-            match (numeric(c), value.parse::<f64>()) {
+            let number = value.parse::<f64>(); // allow-float: xlsx numbers are binary doubles; this is the export edge
+            match (numeric(c), number) {
                 (true, Ok(number)) if c == 10 => {
                     sheet
                         .write_number_with_format(r, col, number, &money)
