@@ -278,12 +278,3 @@ pub fn run_once(
         failed: delivered.failed,
     })
 }
-
-/// The dedupe keys and kinds of a project's alerts, oldest first (for reports and tests).
-pub fn of_project(conn: &mut DbConnection, project_id: i64) -> AppResult<Vec<(String, String)>> {
-    Ok(alerts::table
-        .filter(alerts::project_id.eq(project_id))
-        .order(alerts::id)
-        .select((alerts::dedupe_key, alerts::kind))
-        .load(conn)?)
-}

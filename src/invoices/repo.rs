@@ -233,22 +233,6 @@ pub fn same_total_between(
         .load(conn)?)
 }
 
-/// Quantities on lines of a PO line by invoice status: `(status, quantity text)`, excluding
-/// `except_invoice`.
-pub fn quantities_on_po_line(
-    conn: &mut DbConnection,
-    po_line_id: i64,
-    except_invoice: i64,
-) -> AppResult<Vec<(String, String, String)>> {
-    Ok(invoice_lines::table
-        .inner_join(invoices::table)
-        .filter(invoice_lines::po_line_id.eq(po_line_id))
-        .filter(invoices::id.ne(except_invoice))
-        .filter(invoices::kind.eq("invoice"))
-        .select((invoices::status, invoice_lines::quantity, invoices::number))
-        .load(conn)?)
-}
-
 /// Quantities on lines of pending invoices (recorded, matched or held, not yet approved) billing
 /// these PO lines: `(po_line_id, quantity text)`, excluding `except_invoice`.
 pub fn pending_quantities_on_po_lines(

@@ -57,7 +57,7 @@ struct Lookups {
     earlier_amounts: HashMap<i64, Decimal>,
     /// PO lines read in one query up front, and the quantities pending on them.
     po_lines: HashMap<i64, PoLineRow>,
-    pending: Option<HashMap<i64, Decimal>>,
+    pending: HashMap<i64, Decimal>,
 }
 
 impl Lookups {
@@ -81,7 +81,7 @@ impl Lookups {
                     decimal_from_text(&quantity).map_err(|_| corrupt("quantity"))?;
             }
         }
-        self.pending = Some(pending);
+        self.pending = pending;
         Ok(())
     }
 
@@ -538,28 +538,23 @@ fn level_name(level: ToleranceLevel) -> &'static str {
     }
 }
 
-/// Quantity invoiced on a PO line by other invoices: approved ones only, or every one not
-/// rejected.
+/// Quantity invoiced on a PO line by other invoices: approved ones only (at approval), or also
+/// the pending ones read up front by [`Lookups::preload_po_lines`] (when recording).
 fn invoiced_elsewhere(
-    conn: &mut DbConnection,
     lookups: &Lookups,
     po_line: &PoLineRow,
-    except_invoice: i64,
     approved_only: bool,
 ) -> AppResult<Decimal> {
+    let approved = po_line.invoiced()?;
     if approved_only {
-        return po_line.invoiced();
+        return Ok(approved);
     }
-    let mut total = po_line.invoiced()?;
-    if let Some(pending) = &lookups.pending {
-        return Ok(total + pending.get(&po_line.id).copied().unwrap_or_default());
-    }
-    for (status, quantity, _) in repo::quantities_on_po_line(conn, po_line.id, except_invoice)? {
-        if matches!(status.as_str(), "received" | "matched" | "on_hold") {
-            total += decimal_from_text(&quantity).map_err(|_| corrupt("quantity"))?;
-        }
-    }
-    Ok(total)
+    Ok(approved
+        + lookups
+            .pending
+            .get(&po_line.id)
+            .copied()
+            .unwrap_or_default())
 }
 
 fn milestone_invoiced_elsewhere(
@@ -613,13 +608,8 @@ fn match_line(
                 ordered_quantity: po_line.quantity()?,
                 unit_price: po_line.unit_price()?,
                 received_quantity: po_line.received()?,
-                previously_invoiced_quantity: invoiced_elsewhere(
-                    conn,
-                    lookups,
-                    po_line,
-                    invoice_id,
-                    approved_only,
-                )? + earlier,
+                previously_invoiced_quantity: invoiced_elsewhere(lookups, po_line, approved_only)?
+                    + earlier,
             };
             let outcome = match_po_line(
                 &facts,

@@ -481,6 +481,7 @@ pub fn step(
     };
     let now = clock::now();
     let mut change = StatusChange::default();
+    let mut figures_moved = false;
     let audit_action = action;
     match &step {
         PoStep::Submit => {
@@ -512,6 +513,7 @@ pub fn step(
                 &target,
                 override_reason.as_deref(),
             )?;
+            figures_moved = outcome.complete;
             match (&pending, outcome.complete) {
                 (Some(p), true) => super::revisions::apply_pending(tx, &before, p, now)?,
                 (None, true) => {
@@ -583,10 +585,12 @@ pub fn step(
             before.view.version,
         ));
     }
-    if matches!(
-        step,
-        PoStep::Approve { .. } | PoStep::Close { .. } | PoStep::Cancel { .. }
-    ) {
+    // Commitments change when an approval completes, or when an approved PO closes or is
+    // cancelled: only then can a budget threshold be crossed or re-armed.
+    if figures_moved
+        || (matches!(step, PoStep::Close { .. } | PoStep::Cancel { .. })
+            && before.status.is_committed())
+    {
         crate::ledger::thresholds::evaluate(tx, before.view.project_id, now)?;
     }
     let after = get(tx, id)?;
