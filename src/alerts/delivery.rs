@@ -38,7 +38,7 @@ pub fn backoff(attempts: i64) -> Duration {
     Duration::seconds((30 * 2i64.pow(exponent)).min(3_600))
 }
 
-type Claimed = (i64, String, String, String, String);
+type Claimed = (i64, String, String, String, Option<String>, String);
 
 /// Claims up to [`BATCH`] due alerts for [`LEASE_SECONDS`].
 fn claim(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Vec<Claimed>> {
@@ -71,6 +71,7 @@ fn claim(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Vec<Claimed>>
             alerts::dedupe_key,
             alerts::subject,
             alerts::body,
+            alerts::html_body,
             alerts::recipients,
         ))
         .load(conn)?)
@@ -89,7 +90,7 @@ pub fn deliver_due(
         if claimed.is_empty() {
             return Ok(report);
         }
-        for (id, key, subject, body, recipients) in claimed {
+        for (id, key, subject, body, html, recipients) in claimed {
             let mut to: Vec<String> =
                 serde_json::from_str(&recipients).map_err(AppError::internal)?;
             to.extend(extra_recipients.iter().cloned());
@@ -100,6 +101,7 @@ pub fn deliver_due(
                 to,
                 subject,
                 text: body,
+                html,
             });
             let now = crate::clock::now();
             db.write_blocking(|tx| match &outcome {

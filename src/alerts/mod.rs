@@ -27,6 +27,9 @@ pub struct NewAlert<'a> {
     pub subject: String,
     /// The email body (plain text).
     pub body: String,
+    /// An HTML alternative of the body (escaped by whoever built it); without one the text is
+    /// shown as HTML.
+    pub html_body: Option<String>,
     /// Who should hear of it.
     pub recipients: Vec<String>,
 }
@@ -56,6 +59,7 @@ pub fn raise(conn: &mut DbConnection, alert: &NewAlert<'_>, now: NaiveDateTime) 
                 alerts::project_id.eq(alert.project_id),
                 alerts::subject.eq(&alert.subject),
                 alerts::body.eq(&alert.body),
+                alerts::html_body.eq(&alert.html_body),
                 alerts::recipients.eq(&recipients),
                 alerts::created_at.eq(now),
                 alerts::attempts.eq(0),

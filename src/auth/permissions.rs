@@ -18,6 +18,12 @@ pub enum Action {
     ReadBudgets,
     /// Create and change budget lines.
     WriteBudgets,
+    /// Propose a change to a budget line's amount or phasing.
+    ProposeBudgetChanges,
+    /// Approve or reject proposed budget changes.
+    DecideBudgetChanges,
+    /// Enter estimates to complete and progress for the forecast.
+    WriteForecasts,
     /// List and read FX rates, convert amounts.
     ReadFxRates,
     /// Create and change FX rates.
@@ -58,13 +64,16 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 27] = [
         Action::ReadVendors,
         Action::WriteVendors,
         Action::ReadProjects,
         Action::WriteProjects,
         Action::ReadBudgets,
         Action::WriteBudgets,
+        Action::ProposeBudgetChanges,
+        Action::DecideBudgetChanges,
+        Action::WriteForecasts,
         Action::ReadFxRates,
         Action::WriteFxRates,
         Action::ReadContracts,
@@ -94,6 +103,9 @@ impl Action {
             Action::WriteProjects => "change projects",
             Action::ReadBudgets => "read budget lines",
             Action::WriteBudgets => "change budget lines",
+            Action::ProposeBudgetChanges => "propose budget changes",
+            Action::DecideBudgetChanges => "approve or reject budget changes",
+            Action::WriteForecasts => "enter estimates to complete and progress",
             Action::ReadFxRates => "read FX rates",
             Action::WriteFxRates => "change FX rates",
             Action::ReadContracts => "read contracts",
@@ -135,6 +147,9 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
         &[Admin, Procurement, Finance, Pm, Viewer],
     ),
     (Action::WriteBudgets, &[Admin, Finance]),
+    (Action::ProposeBudgetChanges, &[Admin, Finance, Pm]),
+    (Action::DecideBudgetChanges, &[Admin, Finance]),
+    (Action::WriteForecasts, &[Admin, Pm]),
     (
         Action::ReadFxRates,
         &[Admin, Procurement, Finance, Pm, Viewer],

@@ -1,5 +1,7 @@
 //! `/api/v1/budget-lines`: HTTP, DTOs and OpenAPI.
 
+use super::change_requests::service::{self as changes, Proposal};
+use super::change_requests::{BudgetChangeRequest, ChangeRequestStatus};
 use super::model::{BudgetCategory, BudgetLine};
 use super::repo::LineFilter;
 use super::service::{self, LineChanges, NewLine};
@@ -19,7 +21,25 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_budget_lines)
         .service(create_budget_line)
         .service(get_budget_line)
-        .service(update_budget_line);
+        .service(update_budget_line)
+        .service(propose_budget_change)
+        .service(list_budget_changes)
+        .service(get_budget_change)
+        .service(approve_budget_change)
+        .service(reject_budget_change);
+}
+
+impl Resource for BudgetChangeRequest {
+    fn location(&self) -> String {
+        format!("/api/v1/budget-change-requests/{}", self.id)
+    }
+    fn version(&self) -> i64 {
+        // A request changes once: from proposed to decided.
+        match self.status {
+            ChangeRequestStatus::Proposed => 1,
+            _ => 2,
+        }
+    }
 }
 
 impl Resource for BudgetLine {
@@ -76,10 +96,38 @@ pub struct UpdateBudgetLine {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    /// New amount. Without `months`, it is re-spread over the current months in proportion.
+    /// Refused (409 `change_request_required`): the amount changes by a change request.
     pub amount: Option<JsonDecimal>,
-    /// New phasing; must add up to the (new or current) amount exactly.
+    /// Refused (409 `change_request_required`): the phasing changes by a change request.
     pub months: Option<Vec<MonthInput>>,
+}
+
+/// A proposed change to a budget line's amount and/or phasing.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeBudgetChange {
+    /// Why the change is needed (required).
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    /// The new amount. Without `months`, it is re-spread over the current months in proportion.
+    pub amount: Option<JsonDecimal>,
+    /// The new phasing; must add up to the (new or current) amount exactly.
+    pub months: Option<Vec<MonthInput>>,
+}
+
+/// A decision on a budget change request.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideBudgetChange {
+    /// A comment on an approval; required for a rejection.
+    pub reason: Option<String>,
+}
+
+/// A line's change requests, oldest first.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct BudgetChangeRequests {
+    /// Every request, decided or not.
+    pub items: Vec<BudgetChangeRequest>,
 }
 
 /// Filters for the budget line list.
@@ -206,4 +254,108 @@ pub async fn update_budget_line(
         .write(move |tx| service::update(tx, &actor, id, version, changes))
         .await?;
     Ok(ok_resource(&line))
+}
+
+/// Propose a change to a budget line's amount or phasing; the budget is unchanged until
+/// finance approves it.
+#[utoipa::path(
+    tag = "budget-lines",
+    params(("id" = i64, Path, description = "Budget line id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: the same key and body return the first response")),
+    request_body = ProposeBudgetChange,
+    responses((status = 201, description = "Proposed", body = BudgetChangeRequest))
+)]
+#[post("/budget-lines/{id}/change-requests")]
+pub async fn propose_budget_change(
+    state: web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::ProposeBudgetChanges)?;
+    let input: ProposeBudgetChange = body.parse()?;
+    let proposal = Proposal {
+        reason: input.reason,
+        amount: input.amount.map(|a| a.0),
+        months: months(input.months),
+    };
+    let (by, line) = (actor.clone(), id.into_inner());
+    idempotency::create(&state, &actor, key, &req, &body, move |tx| {
+        changes::propose(tx, &by, line, proposal)
+    })
+    .await
+}
+
+/// A budget line's change requests, oldest first: its history.
+#[utoipa::path(tag = "budget-lines", params(("id" = i64, Path, description = "Budget line id")), responses((status = 200, description = "The change requests", body = BudgetChangeRequests)))]
+#[get("/budget-lines/{id}/change-requests")]
+pub async fn list_budget_changes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let items = caller
+        .read(&state.db, Action::ReadBudgets, move |conn| {
+            changes::of_line(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(BudgetChangeRequests { items }))
+}
+
+/// Read one budget change request.
+#[utoipa::path(tag = "budget-lines", params(("id" = i64, Path, description = "Change request id")), responses((status = 200, description = "The change request", body = BudgetChangeRequest)))]
+#[get("/budget-change-requests/{id}")]
+pub async fn get_budget_change(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let request = caller
+        .read(&state.db, Action::ReadBudgets, move |conn| {
+            changes::get(conn, id)
+        })
+        .await?;
+    Ok(ok_resource(&request))
+}
+
+/// Approve a budget change request and apply it (finance; not the proposer).
+#[utoipa::path(tag = "budget-lines", params(("id" = i64, Path, description = "Change request id")), request_body = DecideBudgetChange, responses((status = 200, description = "Approved and applied", body = BudgetChangeRequest)))]
+#[post("/budget-change-requests/{id}/approve")]
+pub async fn approve_budget_change(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::DecideBudgetChanges)?;
+    let input: DecideBudgetChange = body.parse()?;
+    let id = id.into_inner();
+    let request = state
+        .db
+        .write(move |tx| changes::approve(tx, &actor, id, input.reason))
+        .await?;
+    Ok(ok_resource(&request))
+}
+
+/// Reject a budget change request, with a reason (finance; not the proposer).
+#[utoipa::path(tag = "budget-lines", params(("id" = i64, Path, description = "Change request id")), request_body = DecideBudgetChange, responses((status = 200, description = "Rejected", body = BudgetChangeRequest)))]
+#[post("/budget-change-requests/{id}/reject")]
+pub async fn reject_budget_change(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::DecideBudgetChanges)?;
+    let input: DecideBudgetChange = body.parse()?;
+    let id = id.into_inner();
+    let reason = input.reason.unwrap_or_default();
+    let request = state
+        .db
+        .write(move |tx| changes::reject(tx, &actor, id, reason))
+        .await?;
+    Ok(ok_resource(&request))
 }

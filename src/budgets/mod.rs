@@ -7,8 +7,11 @@
 //!   has them, and summing to the amount exactly, else 422 stating the difference) or spread
 //!   evenly over the project's months by largest remainder;
 //! - changing the amount without a new phasing re-spreads it over the same months in
-//!   proportion to the old phasing (largest remainder), so the months always add up exactly.
+//!   proportion to the old phasing (largest remainder), so the months always add up exactly;
+//! - once a line exists, its amount and phasing change only through an approved change
+//!   request ([`change_requests`]); a PATCH of either is a 409 `change_request_required`.
 
+pub mod change_requests;
 pub mod handlers;
 pub mod model;
 pub mod repo;

@@ -12,6 +12,7 @@ use crate::clock;
 use crate::db::{DbConnection, Tx};
 use crate::error::{AppError, AppResult};
 use crate::http::responses::{Page, PageWindow};
+use crate::money::Money;
 use crate::projects::model::{months_between, Project};
 use crate::projects::service as projects;
 use crate::validate::{optional_text, required_text, Validator};
@@ -96,6 +97,16 @@ pub fn update(
     let before = stored(tx, id)?;
     let project = projects::get_writable(tx, before.line.project_id)?;
     crate::lifecycle::check_version("budget line", id, before.line.version, expected_version)?;
+    if changes.amount.is_some() || changes.months.is_some() {
+        return Err(AppError::conflict(
+            "change_request_required",
+            format!(
+                "a budget line's amount and phasing change only by an approved change request: \
+                 POST /api/v1/budget-lines/{id}/change-requests"
+            ),
+        )
+        .with_context(serde_json::json!({ "budget_line_id": id })));
+    }
     let mut v = Validator::new();
     let cost_center = match &changes.cost_center {
         Some(text) => v.check("cost_center", required_text(text, 64)),
@@ -107,20 +118,9 @@ pub fn update(
             .flatten(),
         None => before.line.description.clone(),
     };
-    let amount = match changes.amount {
-        Some(amount) => v.check("amount", budget_amount(amount, before.amount.currency())),
-        None => Some(before.amount),
-    };
     v.finish()?;
-    let (cost_center, amount) = (
-        cost_center.unwrap_or_default(),
-        amount.unwrap_or(before.amount),
-    );
-    let phasing: Phasing = match (&changes.months, changes.amount) {
-        (Some(months), _) => given_phasing(amount, months, project_bounds(&project))?,
-        (None, Some(_)) => rephase(amount, &before.phasing)?,
-        (None, None) => before.phasing.clone(),
-    };
+    let cost_center = cost_center.unwrap_or_default();
+    let (amount, phasing) = (before.amount, before.phasing.clone());
     let category = changes.category.unwrap_or(before.line.category);
     ensure_key_free(tx, project.id, category, &cost_center, Some(id))?;
     let values = LineValues {
@@ -152,12 +152,91 @@ pub fn update(
     Ok(after)
 }
 
+/// A new amount and/or phasing for a line, worked out and validated as for a new line: an
+/// amount alone is re-spread over the current months in proportion; months must add up to the
+/// (new or current) amount exactly. The line's project must be writable.
+pub fn rephased(
+    conn: &mut DbConnection,
+    id: i64,
+    amount: Option<Decimal>,
+    months: Option<&[(String, Decimal)]>,
+) -> AppResult<(StoredLine, Money, Phasing)> {
+    let before = stored(conn, id)?;
+    let project = projects::get_writable(conn, before.line.project_id)?;
+    if amount.is_none() && months.is_none() {
+        return Err(AppError::invalid(
+            "amount",
+            "give a new `amount`, new `months`, or both",
+        ));
+    }
+    let amount = match amount {
+        Some(amount) => budget_amount(amount, before.amount.currency())
+            .map_err(|message| AppError::invalid("amount", message))?,
+        None => before.amount,
+    };
+    let phasing = match months {
+        Some(months) => given_phasing(amount, months, project_bounds(&project))?,
+        None => rephase(amount, &before.phasing)?,
+    };
+    Ok((before, amount, phasing))
+}
+
+/// Writes an approved new amount and phasing over line `id` at `expected_version`, with its
+/// audit row, then evaluates the project's thresholds; a 409 `stale_change_request` when the
+/// line changed since.
+pub fn apply_change(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    amount: Money,
+    phasing: &Phasing,
+    request_id: i64,
+) -> AppResult<BudgetLine> {
+    let before = stored(tx, id)?;
+    projects::get_writable(tx, before.line.project_id)?;
+    let values = LineValues {
+        category: before.line.category,
+        cost_center: &before.line.cost_center,
+        description: before.line.description.as_deref(),
+        amount,
+    };
+    if !repo::update(tx, id, expected_version, &values, phasing, clock::now())? {
+        return Err(AppError::conflict(
+            "stale_change_request",
+            format!(
+                "budget line {id} changed since change request {request_id} was made (version \
+                 {expected_version}, now {}): reject it and propose the change again",
+                before.line.version
+            ),
+        )
+        .with_context(serde_json::json!({
+            "budget_line_id": id,
+            "request_version": expected_version,
+            "current_version": before.line.version,
+        })));
+    }
+    let after = get(tx, id)?;
+    audit::record(
+        tx,
+        &actor.name,
+        "budget_line.change",
+        "budget_line",
+        id,
+        Some(&before.line),
+        Some(&after),
+    )?;
+    crate::ledger::thresholds::evaluate(tx, after.project_id, clock::now())?;
+    Ok(after)
+}
+
 /// The line with this id, or 404.
 pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<BudgetLine> {
     stored(conn, id).map(|s| s.line)
 }
 
-fn stored(conn: &mut DbConnection, id: i64) -> AppResult<StoredLine> {
+/// The line with this id as stored (amount and phasing as money), or 404.
+pub fn stored(conn: &mut DbConnection, id: i64) -> AppResult<StoredLine> {
     repo::find(conn, id)?.ok_or_else(|| AppError::not_found("budget line", id))
 }
 

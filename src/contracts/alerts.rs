@@ -147,6 +147,7 @@ fn contract_alerts(
                     schedule.current.end,
                 ),
                 recipients: to.clone(),
+                html_body: None,
             });
         }
     }
@@ -166,6 +167,7 @@ fn contract_alerts(
                     contract.number, contract.title, contract.vendor_id
                 ),
                 recipients: to.clone(),
+                html_body: None,
             });
         }
     }
@@ -198,6 +200,7 @@ fn contract_alerts(
                 consumption.remaining
             ),
             recipients: to,
+            html_body: None,
         });
     }
     Ok(out)

@@ -12,6 +12,9 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// only one runs the migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x0050_524f_4355_5241;
 
+/// The migration that adds stored PO line accruals, which [`super::Db::migrate`] fills in.
+pub const ACCRUALS_STORED: &str = "20261201000007";
+
 /// Runs pending migrations; returns the versions of those that ran (such as `20261127000001`).
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbSetupError> {
     let fail = |engine, cause: String| DbSetupError::Migrate { engine, cause };

@@ -115,7 +115,30 @@ impl Db {
             target: self.url.redacted(),
             cause: e.to_string(),
         })?;
-        migrations::run_pending(&mut conn)
+        let ran = migrations::run_pending(&mut conn)?;
+        if ran.iter().any(|v| v == migrations::ACCRUALS_STORED) {
+            use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+            // The accrual column is computed by the ledger's rounding rule, which SQL cannot
+            // apply to decimal-text quantities: fill it for lines received before it existed.
+            conn.transaction(|tx| {
+                let lines: Vec<i64> = schema::purchase_order_lines::table
+                    .filter(
+                        schema::purchase_order_lines::quantity_received
+                            .ne(schema::purchase_order_lines::quantity_invoiced),
+                    )
+                    .select(schema::purchase_order_lines::id)
+                    .load(tx)?;
+                for chunk in lines.chunks(500) {
+                    crate::purchase_orders::repo::refresh_accruals(tx, chunk)?;
+                }
+                Ok::<_, crate::error::AppError>(())
+            })
+            .map_err(|e| DbSetupError::Migrate {
+                engine: self.engine(),
+                cause: format!("filling PO line accruals: {e}"),
+            })?;
+        }
+        Ok(ran)
     }
 
     /// Runs a read on the blocking pool with a pooled connection.

@@ -291,6 +291,7 @@ diesel::table! {
         attempts -> BigInt,
         next_attempt_at -> Timestamp,
         last_error -> Nullable<Text>,
+        html_body -> Nullable<Text>,
     }
 }
 
@@ -347,6 +348,7 @@ diesel::table! {
         quantity_received -> Text,
         quantity_invoiced -> Text,
         released_budget_units -> BigInt,
+        accrued_budget_units -> BigInt,
     }
 }
 
@@ -543,6 +545,55 @@ diesel::joinable!(invoice_payments -> invoices (invoice_id));
 diesel::joinable!(asset_events -> assets (asset_id));
 diesel::joinable!(assets -> purchase_order_lines (po_line_id));
 
+diesel::table! {
+    budget_change_requests (id) {
+        id -> BigInt,
+        budget_line_id -> BigInt,
+        status -> Text,
+        base_version -> BigInt,
+        base_amount_units -> BigInt,
+        base_months -> Text,
+        amount_units -> BigInt,
+        months -> Text,
+        reason -> Text,
+        proposed_by -> Text,
+        proposed_by_token -> BigInt,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_by_token -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    budget_line_estimates (id) {
+        id -> BigInt,
+        budget_line_id -> BigInt,
+        amount_units -> BigInt,
+        note -> Nullable<Text>,
+        entered_by -> Text,
+        entered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    progress_records (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        budget_line_id -> Nullable<BigInt>,
+        month -> Text,
+        percent_complete -> Text,
+        note -> Nullable<Text>,
+        entered_by -> Text,
+        entered_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(budget_change_requests -> budget_lines (budget_line_id));
+diesel::joinable!(budget_line_estimates -> budget_lines (budget_line_id));
+diesel::joinable!(progress_records -> projects (project_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_head,
@@ -576,4 +627,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     match_tolerances,
     assets,
     asset_events,
+    budget_change_requests,
+    budget_line_estimates,
+    progress_records,
 );

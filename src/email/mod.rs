@@ -76,6 +76,8 @@ pub struct Email {
     pub subject: String,
     /// Plain-text body.
     pub text: String,
+    /// An HTML alternative written for the alert; without one, the text is shown as HTML.
+    pub html: Option<String>,
 }
 
 /// The stable Message-ID of an alert: the same key always gives the same id.
@@ -84,13 +86,17 @@ pub fn message_id(dedupe_key: &str) -> String {
     format!("<alert.{}@procura>", hex::encode(&digest[..16]))
 }
 
-/// A plain-text body as minimal HTML (escaped, line breaks kept).
-pub fn html_body(text: &str) -> String {
-    let escaped = text
-        .replace('&', "&amp;")
+/// Text made safe to place in HTML.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('"', "&quot;");
+        .replace('"', "&quot;")
+}
+
+/// A plain-text body as minimal HTML (escaped, line breaks kept).
+pub fn html_body(text: &str) -> String {
+    let escaped = escape_html(text);
     format!(
         "<!DOCTYPE html><html><body><div style=\"font-family:sans-serif\">{}</div></body></html>",
         escaped.replace('\n', "<br>\n")
@@ -186,7 +192,7 @@ impl Mailer {
                     .singlepart(
                         SinglePart::builder()
                             .header(ContentType::TEXT_HTML)
-                            .body(html_body(&email.text)),
+                            .body(email.html.clone().unwrap_or_else(|| html_body(&email.text))),
                     ),
             )
             .map_err(|e| format!("cannot build the message: {e}"))?;
@@ -240,6 +246,7 @@ mod tests {
                 to: vec!["pm@example.com".into()],
                 subject: "Subject".into(),
                 text: "Body".into(),
+                html: None,
             })
             .unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

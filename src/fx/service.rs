@@ -62,6 +62,7 @@ pub fn create(tx: &mut Tx<'_>, actor: &Actor, input: NewRate) -> AppResult<FxRat
         None::<&()>,
         Some(&created),
     )?;
+    evaluate_affected(tx, from, to)?;
     Ok(created)
 }
 
@@ -112,7 +113,41 @@ pub fn update(
         Some(&before.rate),
         Some(&after),
     )?;
+    let (from, to) = check_pair(&after.from, &after.to);
+    if let (Ok(from), Ok(to)) = (from, to) {
+        evaluate_affected(tx, from, to)?;
+    }
     Ok(after)
+}
+
+/// Evaluates the budget thresholds of every project budgeted in `to` that has purchase orders
+/// or invoices in `from`. Documents keep the conversion made at their date, so a new or
+/// corrected rate moves no figure already posted; the check runs so that the rule holds for
+/// every change the ledger depends on, and costs a few queries per affected project.
+fn evaluate_affected(tx: &mut Tx<'_>, from: Currency, to: Currency) -> AppResult<()> {
+    use crate::db::schema::{budget_lines, invoice_lines, invoices, projects, purchase_orders};
+    use diesel::prelude::*;
+    let mut affected: Vec<i64> = purchase_orders::table
+        .filter(purchase_orders::currency.eq(from.code()))
+        .filter(purchase_orders::budget_currency.eq(to.code()))
+        .select(purchase_orders::project_id)
+        .distinct()
+        .load(&mut **tx)?;
+    let invoiced: Vec<i64> = invoice_lines::table
+        .inner_join(invoices::table)
+        .inner_join(budget_lines::table.inner_join(projects::table))
+        .filter(invoices::currency.eq(from.code()))
+        .filter(projects::currency.eq(to.code()))
+        .select(budget_lines::project_id)
+        .distinct()
+        .load(&mut **tx)?;
+    affected.extend(invoiced);
+    affected.sort_unstable();
+    affected.dedup();
+    for project in affected {
+        crate::ledger::thresholds::evaluate(tx, project, clock::now())?;
+    }
+    Ok(())
 }
 
 /// The rate with this id, or 404.

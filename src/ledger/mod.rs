@@ -12,22 +12,39 @@
 //!   budget, in percent, rounded half-even to 2 places for display.
 //! - Every figure is the exact sum of the documents listed for it (`?line=…&figure=…`).
 //!
-//! Still to come (the ledger issue): the split by month, budget change requests, forecasts.
+//! - **by month**: the phased budget by its month, committed and accrued by the PO line's
+//!   promised date (the order date without one), actual by invoice date; months add up to the
+//!   line's figures exactly.
+//! - **budget**: the current budget; `original_budget` is what it was before approved change
+//!   requests, `approved_changes` their sum; pending requests do not move it.
+//! - Figures are summed by the database ([`repo`]); only the documents of a drilled-into
+//!   figure are read row by row.
+//!
+//! Forecasts build on these figures ([`projection`], with the calculators in [`forecast`]).
 
+pub mod estimates;
+pub mod forecast;
 pub mod handlers;
+pub mod portfolio;
+pub mod projection;
+pub mod repo;
 pub mod thresholds;
 
+use crate::budgets::model::month_of;
 use crate::db::schema::{
-    budget_lines, invoice_lines, invoices, purchase_order_lines, purchase_orders,
+    budget_line_months, budget_lines, invoice_lines, invoices, purchase_order_lines,
+    purchase_orders,
 };
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
-use crate::money::storage::{decimal_from_text, money_from_units, money_to_units, sum_units};
+use crate::money::storage::{money_from_units, sum_units};
 use crate::money::{Currency, Money, MoneyError, RoundingPoint};
 use crate::purchase_orders::model::PoStatus;
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
 /// A ledger figure that can be drilled into.
@@ -45,7 +62,11 @@ pub enum Figure {
 /// The figures of one budget line (or of the project).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Figures {
-    /// The budget.
+    /// The budget as first set: `budget − approved_changes`.
+    pub original_budget: String,
+    /// The sum of approved budget change requests.
+    pub approved_changes: String,
+    /// The current budget.
     pub budget: String,
     /// Open purchase-order value.
     pub committed: String,
@@ -57,6 +78,25 @@ pub struct Figures {
     pub remaining: String,
     /// `(actual + committed) / budget` in percent, 2 places (0 without a budget).
     pub utilisation_percent: String,
+}
+
+/// One month of a line (or of the project): the phased budget, what is committed for the
+/// month (by the PO line's promised date, or the order date), accrued (the same dates) and
+/// actual (by invoice date). The months add up to the line's figures exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MonthFigures {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The phased budget.
+    pub budget: String,
+    /// Open PO value promised (or ordered) in the month.
+    pub committed: String,
+    /// Of it, received and not yet invoiced.
+    pub accrued: String,
+    /// Approved invoices dated in the month.
+    pub actual: String,
+    /// `budget − actual − committed` for the month.
+    pub remaining: String,
 }
 
 /// One budget line in the ledger.
@@ -71,6 +111,10 @@ pub struct LedgerLine {
     /// Its figures.
     #[serde(flatten)]
     pub figures: Figures,
+    /// Change requests waiting for a decision (they do not move `budget`).
+    pub pending_change_requests: i64,
+    /// Month by month.
+    pub months: Vec<MonthFigures>,
 }
 
 /// A document behind a figure.
@@ -88,6 +132,9 @@ pub struct LedgerDocument {
     pub line_no: i64,
     /// What it is.
     pub description: String,
+    /// The date that places it in a month: the promised (or order) date of a PO line, the
+    /// invoice date of an invoice line.
+    pub date: NaiveDate,
     /// What it adds to the figure, in the budget's currency.
     pub amount: String,
 }
@@ -110,12 +157,16 @@ pub struct LedgerDocuments {
 pub struct Ledger {
     /// The project.
     pub project_id: i64,
+    /// Its code.
+    pub project_code: String,
     /// Its (the budget's) currency.
     pub currency: String,
     /// Per budget line.
     pub lines: Vec<LedgerLine>,
     /// The project's totals (sums of the lines).
     pub totals: Figures,
+    /// The project's months (sums of the lines' months).
+    pub months: Vec<MonthFigures>,
     /// The documents behind a figure, when `line` and `figure` were asked for.
     pub documents: Option<LedgerDocuments>,
 }
@@ -150,27 +201,71 @@ pub fn accrued(
     })
 }
 
-struct Doc {
-    kind: &'static str,
-    document_id: i64,
-    number: String,
-    line_id: i64,
-    line_no: i64,
-    description: String,
-    budget_line_id: i64,
-    figure: Figure,
-    units: i64,
+/// A budget line's figures in storage units (1/10,000), in total and month by month.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineUnits {
+    /// The budget line.
+    pub budget_line_id: i64,
+    /// `capex` or `opex`.
+    pub category: String,
+    /// Its cost center.
+    pub cost_center: String,
+    /// The current budget.
+    pub budget: i64,
+    /// The sum of approved change requests.
+    pub approved_changes: i64,
+    /// Change requests waiting for a decision.
+    pub pending_changes: i64,
+    /// Open PO value.
+    pub committed: i64,
+    /// Received, not invoiced.
+    pub accrued: i64,
+    /// Approved invoices net of credit memos.
+    pub actual: i64,
+    /// By `YYYY-MM`: the phased budget, committed, accrued and actual of the month.
+    pub months: BTreeMap<String, MonthUnits>,
 }
 
-/// The ledger of a project; with `drill`, the documents behind one line's figure.
-pub fn of_project(
-    conn: &mut DbConnection,
-    project_id: i64,
-    drill: Option<(i64, Figure)>,
-) -> AppResult<Ledger> {
+/// One month's figures in storage units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthUnits {
+    /// The phased budget.
+    pub budget: i64,
+    /// Open PO value promised (or ordered) in the month.
+    pub committed: i64,
+    /// Of it, received and not invoiced.
+    pub accrued: i64,
+    /// Approved invoices dated in the month.
+    pub actual: i64,
+}
+
+impl MonthUnits {
+    fn add(&mut self, other: &MonthUnits) -> AppResult<()> {
+        self.budget = sum_units([self.budget, other.budget])?;
+        self.committed = sum_units([self.committed, other.committed])?;
+        self.accrued = sum_units([self.accrued, other.accrued])?;
+        self.actual = sum_units([self.actual, other.actual])?;
+        Ok(())
+    }
+}
+
+/// A project's budget lines with their figures, summed by the database.
+#[derive(Debug, Clone)]
+pub struct ProjectUnits {
+    /// The project.
+    pub project: crate::projects::model::Project,
+    /// Its (the budget's) currency.
+    pub currency: Currency,
+    /// Its lines, by id.
+    pub lines: Vec<LineUnits>,
+}
+
+/// Reads a project's lines and every figure behind them, aggregated in SQL (a handful of
+/// queries whatever the number of documents).
+pub fn project_units(conn: &mut DbConnection, project_id: i64) -> AppResult<ProjectUnits> {
     let project = crate::projects::service::get(conn, project_id)?;
     let currency = project.currency()?;
-    let lines: Vec<(i64, String, String, i64)> = budget_lines::table
+    let rows: Vec<(i64, String, String, i64)> = budget_lines::table
         .filter(budget_lines::project_id.eq(project_id))
         .order(budget_lines::id)
         .select((
@@ -180,266 +275,309 @@ pub fn of_project(
             budget_lines::amount_units,
         ))
         .load(conn)?;
+    let mut lines: Vec<LineUnits> = rows
+        .into_iter()
+        .map(|(id, category, cost_center, budget)| LineUnits {
+            budget_line_id: id,
+            category,
+            cost_center,
+            budget,
+            ..LineUnits::default()
+        })
+        .collect();
+    let index: HashMap<i64, usize> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.budget_line_id, i))
+        .collect();
+    let phasing: Vec<(i64, String, i64)> = budget_line_months::table
+        .inner_join(budget_lines::table)
+        .filter(budget_lines::project_id.eq(project_id))
+        .select((
+            budget_line_months::budget_line_id,
+            budget_line_months::month,
+            budget_line_months::amount_units,
+        ))
+        .load(conn)?;
+    for (line, month, units) in phasing {
+        if let Some(m) = month_entry(&mut lines, &index, line, month) {
+            m.budget = sum_units([m.budget, units])?;
+        }
+    }
+    for row in repo::committed_by_day(conn, project_id)? {
+        if let Some(&i) = index.get(&row.budget_line_id) {
+            let line = &mut lines[i];
+            line.committed = sum_units([line.committed, row.committed])?;
+            line.accrued = sum_units([line.accrued, row.accrued])?;
+        }
+        if let Some(m) = month_entry(&mut lines, &index, row.budget_line_id, month_of(row.day)) {
+            m.committed = sum_units([m.committed, row.committed])?;
+            m.accrued = sum_units([m.accrued, row.accrued])?;
+        }
+    }
+    for row in repo::actual_by_day(conn, project_id)? {
+        if let Some(&i) = index.get(&row.budget_line_id) {
+            lines[i].actual = sum_units([lines[i].actual, row.actual])?;
+        }
+        if let Some(m) = month_entry(&mut lines, &index, row.budget_line_id, month_of(row.day)) {
+            m.actual = sum_units([m.actual, row.actual])?;
+        }
+    }
+    for row in repo::approved_changes_by_line(conn, project_id)? {
+        if let Some(&i) = index.get(&row.budget_line_id) {
+            lines[i].approved_changes = row.units;
+        }
+    }
+    for row in repo::pending_changes_by_line(conn, project_id)? {
+        if let Some(&i) = index.get(&row.budget_line_id) {
+            lines[i].pending_changes = row.units;
+        }
+    }
+    Ok(ProjectUnits {
+        project,
+        currency,
+        lines,
+    })
+}
+
+fn month_entry<'a>(
+    lines: &'a mut [LineUnits],
+    index: &HashMap<i64, usize>,
+    line: i64,
+    month: String,
+) -> Option<&'a mut MonthUnits> {
+    let i = *index.get(&line)?;
+    Some(lines[i].months.entry(month).or_default())
+}
+
+/// The ledger of a project; with `drill`, the documents behind one line's figure.
+pub fn of_project(
+    conn: &mut DbConnection,
+    project_id: i64,
+    drill: Option<(i64, Figure)>,
+) -> AppResult<Ledger> {
+    let units = project_units(conn, project_id)?;
+    let currency = units.currency;
     if let Some((line, _)) = drill {
-        if !lines.iter().any(|(id, ..)| *id == line) {
+        if !units.lines.iter().any(|l| l.budget_line_id == line) {
             return Err(AppError::bad_request_field(
                 "invalid_query",
                 "line",
                 format!(
                     "budget line {line} is not one of project {}'s",
-                    project.code
+                    units.project.code
                 ),
             ));
         }
     }
-    let docs = documents(conn, project_id, currency)?;
-    let mut out_lines = Vec::with_capacity(lines.len());
-    let mut totals = [0i64; 4];
-    for (id, category, cost_center, budget_units) in &lines {
-        let sum = |figure: Figure| {
-            sum_units(
-                docs.iter()
-                    .filter(|d| d.budget_line_id == *id && d.figure == figure)
-                    .map(|d| d.units),
-            )
-        };
-        let values = [
-            *budget_units,
-            sum(Figure::Committed)?,
-            sum(Figure::Accrued)?,
-            sum(Figure::Actual)?,
-        ];
-        for (total, value) in totals.iter_mut().zip(values) {
-            *total = sum_units([*total, value])?;
+    let mut total = LineUnits::default();
+    let mut out_lines = Vec::with_capacity(units.lines.len());
+    for line in &units.lines {
+        total.budget = sum_units([total.budget, line.budget])?;
+        total.approved_changes = sum_units([total.approved_changes, line.approved_changes])?;
+        total.committed = sum_units([total.committed, line.committed])?;
+        total.accrued = sum_units([total.accrued, line.accrued])?;
+        total.actual = sum_units([total.actual, line.actual])?;
+        for (month, m) in &line.months {
+            total.months.entry(month.clone()).or_default().add(m)?;
         }
         out_lines.push(LedgerLine {
-            budget_line_id: *id,
-            category: category.clone(),
-            cost_center: cost_center.clone(),
-            figures: figures(values, currency)?,
+            budget_line_id: line.budget_line_id,
+            category: line.category.clone(),
+            cost_center: line.cost_center.clone(),
+            figures: figures(line, currency)?,
+            pending_change_requests: line.pending_changes,
+            months: month_figures(&line.months, currency)?,
         });
     }
     let documents = match drill {
         None => None,
-        Some((line, figure)) => {
-            let chosen: Vec<&Doc> = docs
-                .iter()
-                .filter(|d| d.budget_line_id == line && d.figure == figure)
-                .collect();
-            let total = money_from_units(sum_units(chosen.iter().map(|d| d.units))?, currency)?;
-            Some(LedgerDocuments {
-                budget_line_id: line,
-                figure,
-                total: total.amount().to_string(),
-                documents: chosen
-                    .into_iter()
-                    .map(|d| {
-                        Ok(LedgerDocument {
-                            kind: d.kind.to_string(),
-                            document_id: d.document_id,
-                            number: d.number.clone(),
-                            line_id: d.line_id,
-                            line_no: d.line_no,
-                            description: d.description.clone(),
-                            amount: money_from_units(d.units, currency)?.amount().to_string(),
-                        })
-                    })
-                    .collect::<AppResult<Vec<_>>>()?,
-            })
-        }
+        Some((line, figure)) => Some(documents(conn, line, figure, currency)?),
     };
     Ok(Ledger {
         project_id,
+        project_code: units.project.code.clone(),
         currency: currency.code().to_string(),
         lines: out_lines,
-        totals: figures(totals, currency)?,
+        totals: figures(&total, currency)?,
+        months: month_figures(&total.months, currency)?,
         documents,
     })
 }
 
-fn figures(units: [i64; 4], currency: Currency) -> AppResult<Figures> {
-    let [budget, committed, accrued, actual] = units;
-    let m = |u: i64| money_from_units(u, currency);
-    let remaining = m(budget)?
-        .checked_sub(&m(actual)?)?
-        .checked_sub(&m(committed)?)?;
-    let used = m(actual)?.checked_add(&m(committed)?)?;
-    let mut percent = if budget == 0 {
+fn text(units: i64, currency: Currency) -> AppResult<String> {
+    Ok(money_from_units(units, currency)?.amount().to_string())
+}
+
+/// `used / budget` in percent, rounded for presentation (half-even, 2 places); 0 without a budget.
+pub fn utilisation_percent(used: Money, budget: Money) -> Decimal {
+    let mut percent = if budget.is_zero() {
         Decimal::ZERO
     } else {
-        RoundingPoint::Presentation.policy().round(
-            used.amount() * Decimal::ONE_HUNDRED / m(budget)?.amount(),
-            2,
-        )
+        RoundingPoint::Presentation
+            .policy()
+            .round(used.amount() * Decimal::ONE_HUNDRED / budget.amount(), 2)
     };
     percent.rescale(2);
+    percent
+}
+
+fn figures(line: &LineUnits, currency: Currency) -> AppResult<Figures> {
+    let m = |u: i64| money_from_units(u, currency);
+    let budget = m(line.budget)?;
+    let used = m(line.actual)?.checked_add(&m(line.committed)?)?;
+    let remaining = budget.checked_sub(&used)?;
+    let original = budget.checked_sub(&m(line.approved_changes)?)?;
     Ok(Figures {
-        budget: m(budget)?.amount().to_string(),
-        committed: m(committed)?.amount().to_string(),
-        accrued: m(accrued)?.amount().to_string(),
-        actual: m(actual)?.amount().to_string(),
+        original_budget: original.amount().to_string(),
+        approved_changes: text(line.approved_changes, currency)?,
+        budget: budget.amount().to_string(),
+        committed: text(line.committed, currency)?,
+        accrued: text(line.accrued, currency)?,
+        actual: text(line.actual, currency)?,
         remaining: remaining.amount().to_string(),
-        utilisation_percent: percent.to_string(),
+        utilisation_percent: utilisation_percent(used, budget).to_string(),
     })
 }
 
-/// Every document line behind the project's figures, valued in the budget's currency.
-fn documents(conn: &mut DbConnection, project_id: i64, currency: Currency) -> AppResult<Vec<Doc>> {
-    let open: Vec<&str> = PoStatus::COMMITTED.iter().map(|s| s.as_str()).collect();
-    type PoLineFacts = (
-        i64,
-        String,
-        i64,
-        i64,
-        String,
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-    );
-    let po_lines: Vec<PoLineFacts> = purchase_order_lines::table
-        .inner_join(purchase_orders::table)
-        .filter(purchase_orders::project_id.eq(project_id))
-        .filter(purchase_orders::status.eq_any(open))
-        .order((purchase_orders::id, purchase_order_lines::line_no))
-        .select((
-            purchase_orders::id,
-            purchase_orders::number,
-            purchase_order_lines::id,
-            purchase_order_lines::line_no,
-            purchase_order_lines::description,
-            purchase_order_lines::budget_line_id,
-            purchase_order_lines::quantity,
-            purchase_order_lines::quantity_received,
-            purchase_order_lines::quantity_invoiced,
-            purchase_order_lines::net_budget_units,
-            purchase_order_lines::released_budget_units,
-        ))
-        .load(conn)?;
-    let corrupt = || AppError::internal(anyhow::anyhow!("corrupt PO line quantity"));
-    let mut out = Vec::new();
-    for (po_id, number, line_id, line_no, description, budget_line_id, q, r, i, net, released) in
-        po_lines
-    {
-        let open_units = (net - released).max(0);
-        if open_units == 0 {
-            continue;
+fn month_figures(
+    months: &BTreeMap<String, MonthUnits>,
+    currency: Currency,
+) -> AppResult<Vec<MonthFigures>> {
+    months
+        .iter()
+        .map(|(month, m)| {
+            let remaining = m
+                .budget
+                .checked_sub(m.actual)
+                .and_then(|r| r.checked_sub(m.committed))
+                .ok_or(MoneyError::Overflow)?;
+            Ok(MonthFigures {
+                month: month.clone(),
+                budget: text(m.budget, currency)?,
+                committed: text(m.committed, currency)?,
+                accrued: text(m.accrued, currency)?,
+                actual: text(m.actual, currency)?,
+                remaining: text(remaining, currency)?,
+            })
+        })
+        .collect()
+}
+
+/// The documents behind one figure of one budget line, which add up to it exactly.
+fn documents(
+    conn: &mut DbConnection,
+    budget_line_id: i64,
+    figure: Figure,
+    currency: Currency,
+) -> AppResult<LedgerDocuments> {
+    let mut documents = Vec::new();
+    let mut total = 0i64;
+    match figure {
+        Figure::Committed | Figure::Accrued => {
+            let open: Vec<&str> = PoStatus::COMMITTED.iter().map(|s| s.as_str()).collect();
+            type PoLineFacts = (
+                i64,
+                String,
+                i64,
+                i64,
+                String,
+                Option<NaiveDate>,
+                NaiveDate,
+                i64,
+                i64,
+                i64,
+            );
+            let rows: Vec<PoLineFacts> = purchase_order_lines::table
+                .inner_join(purchase_orders::table)
+                .filter(purchase_order_lines::budget_line_id.eq(budget_line_id))
+                .filter(purchase_orders::status.eq_any(open))
+                .order((purchase_orders::id, purchase_order_lines::line_no))
+                .select((
+                    purchase_orders::id,
+                    purchase_orders::number,
+                    purchase_order_lines::id,
+                    purchase_order_lines::line_no,
+                    purchase_order_lines::description,
+                    purchase_order_lines::promised_date,
+                    purchase_orders::order_date,
+                    purchase_order_lines::net_budget_units,
+                    purchase_order_lines::released_budget_units,
+                    purchase_order_lines::accrued_budget_units,
+                ))
+                .load(conn)?;
+            for (
+                po,
+                number,
+                line_id,
+                line_no,
+                description,
+                promised,
+                ordered,
+                net,
+                released,
+                accrued,
+            ) in rows
+            {
+                let units = match figure {
+                    Figure::Committed => (net - released).max(0),
+                    _ => accrued,
+                };
+                if units == 0 {
+                    continue;
+                }
+                total = sum_units([total, units])?;
+                documents.push(LedgerDocument {
+                    kind: "po_line".into(),
+                    document_id: po,
+                    number,
+                    line_id,
+                    line_no,
+                    description,
+                    date: promised.unwrap_or(ordered),
+                    amount: text(units, currency)?,
+                });
+            }
         }
-        let line_budget = money_from_units(net, currency)?;
-        let open = money_from_units(open_units, currency)?;
-        let accrued = accrued(
-            line_budget,
-            open,
-            decimal_from_text(&q).map_err(|_| corrupt())?,
-            decimal_from_text(&r).map_err(|_| corrupt())?,
-            decimal_from_text(&i).map_err(|_| corrupt())?,
-        )?;
-        let doc = |figure: Figure, units: i64| Doc {
-            kind: "po_line",
-            document_id: po_id,
-            number: number.clone(),
-            line_id,
-            line_no,
-            description: description.clone(),
-            budget_line_id,
-            figure,
-            units,
-        };
-        out.push(doc(Figure::Committed, open_units));
-        if !accrued.is_zero() {
-            out.push(doc(Figure::Accrued, money_to_units(&accrued)?));
+        Figure::Actual => {
+            type InvoiceLineFacts = (i64, String, i64, i64, String, NaiveDate, i64);
+            let rows: Vec<InvoiceLineFacts> = invoice_lines::table
+                .inner_join(invoices::table)
+                .filter(invoice_lines::budget_line_id.eq(budget_line_id))
+                .filter(invoices::status.eq_any(crate::invoices::repo::POSTED))
+                .order((invoices::id, invoice_lines::line_no))
+                .select((
+                    invoices::id,
+                    invoices::number,
+                    invoice_lines::id,
+                    invoice_lines::line_no,
+                    invoice_lines::description,
+                    invoices::invoice_date,
+                    invoice_lines::net_budget_units,
+                ))
+                .load(conn)?;
+            for (invoice, number, line_id, line_no, description, date, units) in rows {
+                total = sum_units([total, units])?;
+                documents.push(LedgerDocument {
+                    kind: "invoice_line".into(),
+                    document_id: invoice,
+                    number,
+                    line_id,
+                    line_no,
+                    description,
+                    date,
+                    amount: text(units, currency)?,
+                });
+            }
         }
     }
-    type InvoiceLineFacts = (i64, String, i64, i64, String, i64, i64);
-    let posted: Vec<InvoiceLineFacts> = invoice_lines::table
-        .inner_join(invoices::table)
-        .inner_join(budget_lines::table)
-        .filter(budget_lines::project_id.eq(project_id))
-        .filter(invoices::status.eq_any(crate::invoices::repo::POSTED))
-        .order((invoices::id, invoice_lines::line_no))
-        .select((
-            invoices::id,
-            invoices::number,
-            invoice_lines::id,
-            invoice_lines::line_no,
-            invoice_lines::description,
-            invoice_lines::budget_line_id,
-            invoice_lines::net_budget_units,
-        ))
-        .load(conn)?;
-    for (invoice_id, number, line_id, line_no, description, budget_line_id, units) in posted {
-        out.push(Doc {
-            kind: "invoice_line",
-            document_id: invoice_id,
-            number,
-            line_id,
-            line_no,
-            description,
-            budget_line_id,
-            figure: Figure::Actual,
-            units,
-        });
-    }
-    Ok(out)
-}
-
-/// A project's budget, commitments and actuals in storage units, summed by the database (for
-/// the threshold check, which runs in every transaction that moves them and must not read every
-/// document line).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub budget: i64,
-    pub committed: i64,
-    pub actual: i64,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Units {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    units: i64,
-}
-
-/// The project's totals, by three aggregate queries. `SUM` over BIGINT is exact on both engines
-/// (SQLite sums integers as integers; PostgreSQL returns NUMERIC, cast back); the cast also keeps
-/// Diesel from reading the sum as a float on SQLite. The project id is an integer formatted into
-/// the text, so the statements need no engine-specific placeholders.
-pub fn project_totals(conn: &mut DbConnection, project_id: i64) -> AppResult<Totals> {
-    let open = PoStatus::COMMITTED
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let posted = crate::invoices::repo::POSTED
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut sum = |sql: String| -> AppResult<i64> {
-        let row: Units = diesel::sql_query(sql).get_result(conn)?;
-        Ok(row.units)
-    };
-    Ok(Totals {
-        budget: sum(format!(
-            "SELECT CAST(COALESCE(SUM(amount_units), 0) AS BIGINT) AS units \
-             FROM budget_lines WHERE project_id = {project_id}"
-        ))?,
-        committed: sum(format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN l.net_budget_units > l.released_budget_units \
-             THEN l.net_budget_units - l.released_budget_units ELSE 0 END), 0) AS BIGINT) AS units \
-             FROM purchase_order_lines l JOIN purchase_orders p ON p.id = l.po_id \
-             WHERE p.project_id = {project_id} AND p.status IN ({open})"
-        ))?,
-        actual: sum(format!(
-            "SELECT CAST(COALESCE(SUM(il.net_budget_units), 0) AS BIGINT) AS units \
-             FROM invoice_lines il JOIN invoices i ON i.id = il.invoice_id \
-             JOIN budget_lines b ON b.id = il.budget_line_id \
-             WHERE b.project_id = {project_id} AND i.status IN ({posted})"
-        ))?,
+    Ok(LedgerDocuments {
+        budget_line_id,
+        figure,
+        total: text(total, currency)?,
+        documents,
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -297,6 +297,9 @@ pub fn receive(
         None::<&()>,
         Some(&receipt),
     )?;
+    // Receipts move accruals, which neither threshold measure counts today; evaluating here
+    // keeps the rule "every change that moves the ledger" true if one ever does.
+    crate::ledger::thresholds::evaluate(tx, po.view.project_id, clock::now())?;
     Ok(receipt)
 }
 
@@ -386,6 +389,7 @@ pub fn return_receipt(
         None::<&()>,
         Some(&created),
     )?;
+    crate::ledger::thresholds::evaluate(tx, po.view.project_id, now)?;
     Ok(created)
 }
 

@@ -65,6 +65,7 @@ pub struct LineRow {
     pub quantity_received: String,
     pub quantity_invoiced: String,
     pub released_budget_units: i64,
+    pub accrued_budget_units: i64,
 }
 
 fn corrupt(entity: &str, id: i64, what: &str) -> AppError {
@@ -651,7 +652,7 @@ pub fn set_received(conn: &mut DbConnection, line_id: i64, received: Decimal) ->
     diesel::update(purchase_order_lines::table.filter(purchase_order_lines::id.eq(line_id)))
         .set(purchase_order_lines::quantity_received.eq(decimal_to_text(received)))
         .execute(conn)?;
-    Ok(())
+    refresh_accruals(conn, &[line_id])
 }
 
 /// Sets a line's invoiced quantity and released commitment.
@@ -667,13 +668,56 @@ pub fn set_invoiced(
             purchase_order_lines::released_budget_units.eq(released_budget_units),
         ))
         .execute(conn)?;
+    refresh_accruals(conn, &[line_id])
+}
+
+/// Recomputes the stored accrual (received, not yet invoiced, at the line's budget value; see
+/// [`crate::ledger::accrued`]) of the given lines after their quantities or value changed, so
+/// the ledger can sum accruals in SQL.
+pub fn refresh_accruals(conn: &mut DbConnection, line_ids: &[i64]) -> AppResult<()> {
+    type Facts = (i64, String, i64, i64, String, String, String, i64);
+    let rows: Vec<Facts> = purchase_order_lines::table
+        .inner_join(purchase_orders::table)
+        .filter(purchase_order_lines::id.eq_any(line_ids))
+        .select((
+            purchase_order_lines::id,
+            purchase_orders::budget_currency,
+            purchase_order_lines::net_budget_units,
+            purchase_order_lines::released_budget_units,
+            purchase_order_lines::quantity,
+            purchase_order_lines::quantity_received,
+            purchase_order_lines::quantity_invoiced,
+            purchase_order_lines::accrued_budget_units,
+        ))
+        .load(conn)?;
+    let corrupt = |what: &str| AppError::internal(anyhow::anyhow!("corrupt PO line {what}"));
+    for (id, currency, net, released, ordered, received, invoiced, stored) in rows {
+        let currency = Currency::parse(&currency).map_err(|_| corrupt("currency"))?;
+        let quantity = |text: &str| decimal_from_text(text).map_err(|_| corrupt("quantity"));
+        let accrued = crate::ledger::accrued(
+            money_from_units(net, currency)?,
+            money_from_units((net - released).max(0), currency)?,
+            quantity(&ordered)?,
+            quantity(&received)?,
+            quantity(&invoiced)?,
+        )?;
+        let units = money_to_units(&accrued)?;
+        if units != stored {
+            diesel::update(purchase_order_lines::table.filter(purchase_order_lines::id.eq(id)))
+                .set(purchase_order_lines::accrued_budget_units.eq(units))
+                .execute(conn)?;
+        }
+    }
     Ok(())
 }
 
 /// Releases every open commitment of a PO (on close).
 pub fn release_all(conn: &mut DbConnection, po_id: i64) -> AppResult<()> {
     diesel::update(purchase_order_lines::table.filter(purchase_order_lines::po_id.eq(po_id)))
-        .set(purchase_order_lines::released_budget_units.eq(purchase_order_lines::net_budget_units))
+        .set((
+            purchase_order_lines::released_budget_units.eq(purchase_order_lines::net_budget_units),
+            purchase_order_lines::accrued_budget_units.eq(0),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -905,5 +949,10 @@ pub fn apply_revision(
             purchase_orders::updated_at.eq(now),
         ))
         .execute(conn)?;
+    let all_lines: Vec<i64> = purchase_order_lines::table
+        .filter(purchase_order_lines::po_id.eq(po_id))
+        .select(purchase_order_lines::id)
+        .load(conn)?;
+    refresh_accruals(conn, &all_lines)?;
     Ok(())
 }

@@ -807,6 +807,7 @@ fn approve(
                         .unwrap_or_default()
                 ),
                 recipients,
+                html_body: None,
             },
             now,
         )?;

@@ -214,6 +214,7 @@ mod race {
             project_id: None,
             subject: "Notice".into(),
             body: "Notice deadline".into(),
+            html_body: None,
             recipients: vec!["pm@example.com".into()],
         };
         let (first_db, second_db) = (app.db.clone(), app.db.clone());

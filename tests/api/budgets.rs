@@ -1,6 +1,6 @@
 //! Budget lines: exact amounts in the project's currency, monthly phasing that always adds up.
 
-use crate::helpers::{id_of, s, TestApp};
+use crate::helpers::{id_of, s, Resp, TestApp};
 use procura::auth::Role;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -363,7 +363,27 @@ async fn duplicate_budget_line(app: TestApp) {
     assert_eq!(app.list_all(LINES, Role::Viewer).await.len(), 4);
 }
 
-async fn update_respreads(app: TestApp) {
+async fn propose(app: &TestApp, role: Role, line: i64, body: Value) -> Value {
+    app.post(&format!("{}/change-requests", line_url(line)), role, &body)
+        .await
+        .expect(201)
+        .body
+}
+
+async fn decide(app: &TestApp, secret: &str, request: &Value, action: &str, body: Value) -> Resp {
+    app.post_with_token(
+        &format!("/api/v1/budget-change-requests/{}/{action}", id_of(request)),
+        secret,
+        &body,
+    )
+    .await
+}
+
+/// A line's amount and phasing change only by change requests: proposed (the budget stays),
+/// approved by someone else in finance (re-spread in proportion, or the given months), or
+/// rejected with a reason; stale requests and decided ones are refused; the ledger shows the
+/// original budget, the approved changes and the current budget; every step is audited.
+async fn change_requests_move_the_budget_only_when_approved(app: TestApp) {
     let p = project(&app, "UPD", "EUR", Some(("2026-01-01", "2026-03-31"))).await;
     let line = app
         .create_budget_line(
@@ -371,116 +391,240 @@ async fn update_respreads(app: TestApp) {
         )
         .await;
     let id = id_of(&line);
-    let updated = app
+    // A PATCH may rename and describe, never change the money.
+    app.patch(
+        &line_url(id),
+        Role::Finance,
+        &json!({"version": 1, "amount": "200.00"}),
+    )
+    .await
+    .expect_problem(409, "change_request_required");
+    let described = app
         .patch(
             &line_url(id),
             Role::Finance,
-            &json!({"version": 1, "amount": "200.00"}),
+            &json!({"version": 1, "description": "Licences"}),
         )
         .await
         .expect(200);
-    assert_eq!(updated.body["version"], 2);
-    assert_eq!(updated.body["amount"], "200.00");
-    // re-spread over the same months, in proportion to the old phasing (33.34/33.33/33.33 of
-    // 100.00), each month within one cent of its exact share, adding up exactly
-    let before = months(&line);
-    let after = months(&updated.body);
+    assert_eq!(described.body["version"], 2);
+
+    // Proposed: the budget does not move.
+    let request = propose(
+        &app,
+        Role::Finance,
+        id,
+        json!({"amount": "200.00", "reason": "Second site"}),
+    )
+    .await;
     assert_eq!(
-        after.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
-        before.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
-        "the same months"
+        (
+            s(&request["status"]),
+            s(&request["amount_before"]),
+            s(&request["amount"]),
+            s(&request["change"])
+        ),
+        ("proposed", "100.00", "200.00", "100.00")
     );
-    for ((month, old), (_, new)) in before.iter().zip(&after) {
-        let exact = dec(old) * dec("200.00") / dec("100.00");
+    assert_eq!(request["base_version"], 2);
+    let unchanged = app.get(&line_url(id), Role::Viewer).await.expect(200).body;
+    assert_eq!(unchanged["amount"], "100.00");
+    let ledger_url = format!("/api/v1/projects/{p}/ledger");
+    let ledger = app.get(&ledger_url, Role::Viewer).await.expect(200).body;
+    assert_eq!(ledger["lines"][0]["pending_change_requests"], 1);
+    assert_eq!(ledger["lines"][0]["budget"], "100.00");
+
+    // The proposer cannot decide; a PM cannot decide at all.
+    decide(
+        &app,
+        app.token(Role::Finance),
+        &request,
+        "approve",
+        json!({}),
+    )
+    .await
+    .expect_problem(403, "segregation_of_duties");
+    decide(&app, app.token(Role::Pm), &request, "approve", json!({}))
+        .await
+        .expect_problem(403, "forbidden");
+    let controller = app.create_token("controller", Role::Finance).await;
+    let approved = decide(
+        &app,
+        &controller,
+        &request,
+        "approve",
+        json!({"reason": "ok"}),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(
+        (s(&approved["status"]), s(&approved["decided_by"])),
+        ("approved", "controller")
+    );
+    // Re-spread in proportion to the old phasing, each month within a cent, adding up.
+    let updated = app.get(&line_url(id), Role::Viewer).await.expect(200).body;
+    assert_eq!(updated["amount"], "200.00");
+    assert_eq!(updated["version"], 3);
+    for ((month, old), (_, new)) in months(&line).iter().zip(&months(&updated)) {
+        let exact = dec(old) * dec("2");
         assert!(
             (dec(new) - exact).abs() < dec("0.01"),
             "{month}: {new} is not within a cent of {exact}"
         );
     }
-    assert_months_sum_to_amount(&updated.body);
-    assert_eq!(updated.header("etag"), Some("\"2\""));
-
-    // explicit months replace the phasing
-    let rephased = app
-        .patch(
-            &line_url(id),
-            Role::Admin,
-            &json!({"version": 2, "months": [{"month": "2026-02", "amount": "150.00"}, {"month": "2026-03", "amount": "50.00"}]}),
-        )
+    assert_months_sum_to_amount(&updated);
+    decide(&app, &controller, &request, "approve", json!({}))
         .await
-        .expect(200);
-    assert_eq!(rephased.body["amount"], "200.00");
+        .expect_problem(409, "invalid_transition");
+
+    // A PM proposes new months; approved, they replace the phasing.
+    let rephase = propose(
+        &app,
+        Role::Pm,
+        id,
+        json!({"reason": "Later delivery", "months": [{"month": "2026-02", "amount": "150.00"}, {"month": "2026-03", "amount": "50.00"}]}),
+    )
+    .await;
+    decide(
+        &app,
+        app.token(Role::Finance),
+        &rephase,
+        "approve",
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let rephased = app.get(&line_url(id), Role::Viewer).await.expect(200).body;
     assert_eq!(
-        months(&rephased.body),
+        months(&rephased),
         vec![
             ("2026-02".into(), "150.00".into()),
             ("2026-03".into(), "50.00".into())
         ]
     );
 
-    // a new amount alone re-spreads over the line's current months
-    let respread = app
-        .patch(
-            &line_url(id),
-            Role::Admin,
-            &json!({"version": 3, "amount": "0.03", "description": "trimmed"}),
-        )
+    // Rejection needs a reason and changes nothing.
+    let cut = propose(
+        &app,
+        Role::Pm,
+        id,
+        json!({"reason": "Descope", "amount": "0.03"}),
+    )
+    .await;
+    decide(&app, app.token(Role::Finance), &cut, "reject", json!({}))
+        .await
+        .expect_invalid("reason");
+    let rejected = decide(
+        &app,
+        app.token(Role::Finance),
+        &cut,
+        "reject",
+        json!({"reason": "Not agreed"}),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(
+        app.get(&line_url(id), Role::Viewer).await.expect(200).body,
+        rephased
+    );
+
+    // Two requests against the same version: once one is approved the other is stale.
+    let first = propose(
+        &app,
+        Role::Pm,
+        id,
+        json!({"reason": "A", "amount": "300.00"}),
+    )
+    .await;
+    let second = propose(
+        &app,
+        Role::Pm,
+        id,
+        json!({"reason": "B", "amount": "400.00"}),
+    )
+    .await;
+    decide(&app, app.token(Role::Finance), &first, "approve", json!({}))
         .await
         .expect(200);
-    assert_eq!(
-        months(&respread.body),
-        vec![
-            ("2026-02".into(), "0.02".into()),
-            ("2026-03".into(), "0.01".into())
-        ]
-    );
-    assert_eq!(respread.body["description"], "trimmed");
-    assert_months_sum_to_amount(&respread.body);
+    let stale = decide(
+        &app,
+        app.token(Role::Finance),
+        &second,
+        "approve",
+        json!({}),
+    )
+    .await
+    .expect_problem(409, "stale_change_request");
+    assert_eq!(stale.body["context"]["current_version"], 5);
+    decide(
+        &app,
+        app.token(Role::Finance),
+        &second,
+        "reject",
+        json!({"reason": "superseded"}),
+    )
+    .await
+    .expect(200);
 
-    // months that do not match the amount are refused
-    app.patch(&line_url(id), Role::Admin, &json!({"version": 4, "amount": "1.00", "months": [{"month": "2026-01", "amount": "0.99"}]}))
+    // Bad proposals are refused with the field named, and write nothing.
+    let url = format!("{}/change-requests", line_url(id));
+    app.post(&url, Role::Pm, &json!({"reason": "x", "amount": "1.00", "months": [{"month": "2026-01", "amount": "0.99"}]}))
         .await
         .expect_invalid("months");
-    app.patch(
-        &line_url(id),
-        Role::Admin,
-        &json!({"version": 4, "amount": "1.001"}),
+    app.post(&url, Role::Pm, &json!({"reason": "x", "amount": "1.001"}))
+        .await
+        .expect_invalid("amount");
+    app.post(&url, Role::Pm, &json!({"reason": " ", "amount": "1.00"}))
+        .await
+        .expect_invalid("reason");
+    app.post(
+        &url,
+        Role::Pm,
+        &json!({"reason": "same", "amount": "300.00"}),
     )
     .await
     .expect_invalid("amount");
-    // stale versions conflict
-    let stale = app
-        .patch(
-            &line_url(id),
-            Role::Admin,
-            &json!({"version": 1, "amount": "5.00"}),
-        )
-        .await
-        .expect_problem(409, "version_conflict");
-    assert_eq!(stale.body["context"]["current_version"], 4);
-    app.patch(&line_url(id), Role::Admin, &json!({"amount": "5.00"}))
-        .await
-        .expect_invalid("version");
-    let current = app.get(&line_url(id), Role::Admin).await.expect(200);
-    assert_eq!(
-        current.body, respread.body,
-        "refused changes changed nothing"
-    );
-    // budget lines are written by admin and finance only
-    app.patch(
-        &line_url(id),
-        Role::Pm,
-        &json!({"version": 4, "amount": "5.00"}),
+    app.post(
+        &url,
+        Role::Viewer,
+        &json!({"reason": "x", "amount": "1.00"}),
     )
     .await
     .expect_problem(403, "forbidden");
+
+    // The history, and the ledger's three budget figures.
+    let history = app.get(&url, Role::Viewer).await.expect(200).body;
+    let statuses: Vec<&str> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| s(&r["status"]))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["approved", "approved", "rejected", "approved", "rejected"]
+    );
+    let ledger = app.get(&ledger_url, Role::Viewer).await.expect(200).body;
+    let figures = &ledger["lines"][0];
+    assert_eq!(
+        (
+            s(&figures["original_budget"]),
+            s(&figures["approved_changes"]),
+            s(&figures["budget"]),
+        ),
+        ("100.00", "200.00", "300.00")
+    );
+    assert_eq!(figures["pending_change_requests"], 0);
     let audit = app
         .list_all(
-            &format!("/api/v1/audit?entity=budget_line&id={id}"),
+            &format!("/api/v1/audit?entity=budget_line&id={id}&action=budget_line.change"),
             Role::Admin,
         )
         .await;
-    assert_eq!(audit.len(), 4, "one create and three updates: {audit:#?}");
+    assert_eq!(audit.len(), 3, "three approved changes: {audit:#?}");
 }
 
 both_engines!(
@@ -489,5 +633,5 @@ both_engines!(
     amount_rules,
     json_numbers_are_read_exactly,
     duplicate_budget_line,
-    update_respreads,
+    change_requests_move_the_budget_only_when_approved,
 );

@@ -2698,11 +2698,37 @@ async fn the_ledger_adds_up_to_its_documents(app: TestApp) {
     );
     assert_eq!(ledger["totals"], {
         let mut totals = line.clone();
-        for key in ["budget_line_id", "category", "cost_center"] {
+        for key in [
+            "budget_line_id",
+            "category",
+            "cost_center",
+            "months",
+            "pending_change_requests",
+        ] {
             totals.as_object_mut().expect("object").remove(key);
         }
         totals
     });
+    // By month: committed and accrued by the order date (no promised date), actual by the
+    // invoice date; the months add up to the line.
+    assert_eq!(ledger["months"], line["months"]);
+    let months = line["months"].as_array().expect("months");
+    let march = months
+        .iter()
+        .find(|m| m["month"] == "2026-03")
+        .expect("March");
+    assert_eq!(
+        (
+            s(&march["committed"]),
+            s(&march["accrued"]),
+            s(&march["actual"])
+        ),
+        ("1900.00", "200.00", "100.00")
+    );
+    for figure in ["budget", "committed", "accrued", "actual", "remaining"] {
+        let sum: Decimal = months.iter().map(|m| d(s(&m[figure]))).sum();
+        assert_eq!(sum, d(s(&line[figure])), "{figure}");
+    }
     let drill = |figure: &str| format!("{url}?line={}&figure={figure}", f.budget_line);
     let committed = app.get(&drill("committed"), Viewer).await.expect(200).body;
     let documents = &committed["documents"];
