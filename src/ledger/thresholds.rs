@@ -230,11 +230,10 @@ impl Message {
     fn new(project: &Project, forecast: &Forecast, measure: &str, threshold: &str) -> Message {
         let f = &forecast.project;
         let currency = &forecast.currency;
-        let run_out = f
-            .run_rate
-            .run_out_month
-            .clone()
-            .unwrap_or_else(|| "not at the current run rate".into());
+        let run_out = match &f.run_rate.run_out_month {
+            Some(month) => format!("at that rate the budget runs out in {month}"),
+            None => "at that rate the budget does not run out".into(),
+        };
         let (subject, headline) = if measure == EAC {
             (
                 format!(
@@ -261,7 +260,7 @@ impl Message {
         let mut text = format!(
             "Project {} ({})\n{headline}\n\nBudget: {} {currency}\nActual: {}\nCommitted: {}\n\
              Remaining: {}\nEstimate at completion (EAC): {} ({}%)\nVariance at completion: {}\n\
-             Run rate: {} a month over {} months; the budget runs out in {run_out}.\n\nBy budget line:\n",
+             Run rate: {} a month over the last {} months; {run_out}.\n\nBy budget line:\n",
             project.code,
             project.name,
             f.budget,
@@ -312,7 +311,7 @@ impl Message {
              <tr><th align=\"left\">Actual</th><td>{}</td></tr>\
              <tr><th align=\"left\">Committed</th><td>{}</td></tr>\
              <tr><th align=\"left\">EAC</th><td>{} ({}%)</td></tr>\
-             <tr><th align=\"left\">Run-out month</th><td>{}</td></tr></table>\
+             <tr><th align=\"left\">Run rate</th><td>{}</td></tr></table>\
              <h3>By budget line</h3><table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\
              <tr><th>Line</th><th>Budget</th><th>Actual</th><th>Committed</th><th>ETC</th>\
              <th>EAC</th><th>Used</th></tr>{rows}</table></body></html>",

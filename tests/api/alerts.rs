@@ -68,6 +68,8 @@ fn unfolded(message: &str) -> String {
         .replace("\r\n ", " ")
         .replace("\n ", " ")
         .replace("\r\n\t", " ")
+        // quoted-printable's escaped `=` (the only escape our ASCII bodies need)
+        .replace("=3D", "=")
 }
 
 async fn run(app: &TestApp, as_of: &str) -> serde_json::Value {
@@ -200,6 +202,59 @@ async fn alerts_wait_while_the_mail_server_is_down(engine: Engine) {
     assert!(sent["items"][0]["last_error"].is_null(), "{sent}");
 }
 
+/// A budget threshold crossed by a PO approval is mailed to the project's PM and finance owner
+/// (and the configured controller), with the figures in plain text and an HTML table.
+async fn budget_alert_is_mailed_with_the_figures(engine: Engine) {
+    let Some(smtp) = SmtpSink::start().await else {
+        return;
+    };
+    let Some(app) = app_mailing_to(engine, &smtp).await else {
+        return;
+    };
+    let f = crate::p2p_fixtures::fixture(&app, "DC-BUDGET", None, "1000.00").await;
+    let url = format!("/api/v1/projects/{}", f.project);
+    let project = app.get(&url, Viewer).await.expect(200).body;
+    app.patch(
+        &url,
+        Admin,
+        &json!({"version": project["version"], "pm_email": "pm@example.com",
+                "finance_owner_email": "finance@example.com"}),
+    )
+    .await
+    .expect(200);
+    // 850.00 of 1,000.00 committed: the 80 % threshold.
+    crate::p2p_fixtures::approved(&app, &crate::p2p_fixtures::simple(&f, "850.00")).await;
+    let delivered = run(&app, "2026-03-15").await;
+    assert_eq!(delivered["sent"].as_u64(), Some(1), "{delivered}");
+    assert_eq!(run(&app, "2026-03-15").await["sent"].as_u64(), Some(0));
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let message = unfolded(&messages[0]);
+    assert!(
+        message.contains(
+            "Subject: [Procura] Project DC-BUDGET has used 85.00% of its budget (threshold 80%)"
+        ),
+        "{message}"
+    );
+    for to in [
+        "pm@example.com",
+        "finance@example.com",
+        "controller@example.com",
+    ] {
+        assert!(message.contains(to), "{to} missing from {message}");
+    }
+    for text in [
+        "Actual 0.00 + committed 850.00 = 85.00% of the budget 1000.00 EUR (threshold 80%).",
+        "Remaining: 150.00",
+        "Estimate at completion (EAC): 1000.00 (100.00%)",
+        "capex CC-1: budget 1000.00, actual 0.00, committed 850.00, ETC 150.00 (default), EAC 1000.00, used 85.00%",
+        "Content-Type: text/html",
+        "<th>EAC</th>",
+    ] {
+        assert!(message.contains(text), "{text} missing from {message}");
+    }
+}
+
 mod race {
     use crate::helpers::TestApp;
     use procura::auth::Role::Admin;
@@ -256,6 +311,11 @@ mod sqlite {
     async fn alerts_wait_while_the_mail_server_is_down() {
         super::alerts_wait_while_the_mail_server_is_down(Engine::Sqlite).await
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn budget_alert_is_mailed_with_the_figures() {
+        super::budget_alert_is_mailed_with_the_figures(Engine::Sqlite).await
+    }
 }
 
 mod postgres {
@@ -269,5 +329,10 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn alerts_wait_while_the_mail_server_is_down() {
         super::alerts_wait_while_the_mail_server_is_down(Engine::Postgres).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn budget_alert_is_mailed_with_the_figures() {
+        super::budget_alert_is_mailed_with_the_figures(Engine::Postgres).await
     }
 }

@@ -14,6 +14,7 @@ mod budgets;
 mod cli;
 mod contracts;
 mod errors;
+mod forecast;
 mod fx;
 mod idempotency;
 mod money_db;

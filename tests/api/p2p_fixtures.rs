@@ -2,10 +2,11 @@
 //! budget line; order bodies; and the moves that take an order to approved.
 
 use crate::helpers::{id_of, s, Resp, TestApp};
-use procura::auth::Role::{self, Finance, Procurement};
+use procura::auth::Role::{self, Admin, Finance, Procurement};
 use serde_json::{json, Value};
 
 pub const POS: &str = "/api/v1/purchase-orders";
+pub const INVOICES: &str = "/api/v1/invoices";
 
 pub fn po_url(id: i64) -> String {
     format!("{POS}/{id}")
@@ -125,4 +126,89 @@ pub fn strings(values: &Value) -> Vec<String> {
         .iter()
         .map(|v| s(v).to_string())
         .collect()
+}
+
+/// Raises (procurement), approves (finance) and issues (procurement) an order.
+pub async fn issued(app: &TestApp, body: &Value) -> Value {
+    let po = approved(app, body).await;
+    let po = act(app, Procurement, &po, "issue", json!({}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&po["status"]), "issued", "{po}");
+    po
+}
+
+pub async fn receive(
+    app: &TestApp,
+    role: Role,
+    po_id: i64,
+    received_on: &str,
+    lines: &[(i64, &str)],
+) -> Resp {
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(id, quantity)| json!({"po_line_id": id, "quantity": quantity}))
+        .collect();
+    app.post(
+        &format!("{POS}/{po_id}/receipts"),
+        role,
+        &json!({"received_on": received_on, "note": "Delivery note", "lines": lines}),
+    )
+    .await
+}
+
+/// Records a receipt as procurement, asserting 201.
+pub async fn received(app: &TestApp, po_id: i64, on: &str, lines: &[(i64, &str)]) -> Value {
+    receive(app, Procurement, po_id, on, lines)
+        .await
+        .expect(201)
+        .body
+}
+
+pub fn bill(po_line: i64, quantity: &str, unit_price: &str) -> Value {
+    json!({"po_line_id": po_line, "quantity": quantity, "unit_price": unit_price})
+}
+
+pub fn invoice(vendor: i64, number: &str, date: &str, lines: Vec<Value>) -> Value {
+    json!({
+        "vendor_id": vendor, "number": number, "invoice_date": date, "currency": "EUR",
+        "lines": lines
+    })
+}
+
+/// Records an invoice as finance, asserting 201.
+pub async fn record(app: &TestApp, body: &Value) -> Value {
+    app.post(INVOICES, Finance, body).await.expect(201).body
+}
+
+pub async fn decide(
+    app: &TestApp,
+    role: Role,
+    invoice: &Value,
+    action: &str,
+    extra: Value,
+) -> Resp {
+    let mut body = json!({"version": invoice["version"]});
+    if let Value::Object(fields) = extra {
+        for (k, v) in fields {
+            body[k.as_str()] = v;
+        }
+    }
+    app.post(
+        &format!("{INVOICES}/{}/{action}", id_of(invoice)),
+        role,
+        &body,
+    )
+    .await
+}
+
+/// Approves an invoice as admin (never its recorder, finance), asserting 200.
+pub async fn approve_invoice(app: &TestApp, invoice: &Value) -> Value {
+    let done = decide(app, Admin, invoice, "approve", json!({}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&done["status"]), "approved", "{done}");
+    done
 }

@@ -4,14 +4,14 @@
 
 use crate::helpers::{id_of, s, Resp, TestApp};
 use crate::p2p_fixtures::{
-    act, approved, fixture, line, order, po_url, raise, simple, strings, submitted, submitted_by,
-    Fixture, POS,
+    act, approve_invoice, approved, bill, decide, fixture, invoice, issued, line, order, po_url,
+    raise, receive, received, record, simple, strings, submitted, submitted_by, Fixture, INVOICES,
+    POS,
 };
-use procura::auth::Role::{self, Admin, Evaluator, Finance, Pm, Procurement, Viewer};
+use procura::auth::Role::{Admin, Evaluator, Finance, Pm, Procurement, Viewer};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{json, Value};
 
-const INVOICES: &str = "/api/v1/invoices";
 const ASSETS: &str = "/api/v1/assets";
 const TOLERANCES: &str = "/api/v1/match-tolerances";
 
@@ -42,17 +42,6 @@ fn promised(mut line: Value, date: &str) -> Value {
     line
 }
 
-/// Raises (procurement), approves (finance) and issues (procurement) an order.
-async fn issued(app: &TestApp, body: &Value) -> Value {
-    let po = approved(app, body).await;
-    let po = act(app, Procurement, &po, "issue", json!({}))
-        .await
-        .expect(200)
-        .body;
-    assert_eq!(s(&po["status"]), "issued", "{po}");
-    po
-}
-
 fn line_ids(po: &Value) -> Vec<i64> {
     po["lines"]
         .as_array()
@@ -75,33 +64,6 @@ async fn read_po(app: &TestApp, id: i64) -> Value {
     app.get(&po_url(id), Viewer).await.expect(200).body
 }
 
-async fn receive(
-    app: &TestApp,
-    role: Role,
-    po_id: i64,
-    received_on: &str,
-    lines: &[(i64, &str)],
-) -> Resp {
-    let lines: Vec<Value> = lines
-        .iter()
-        .map(|(id, quantity)| json!({"po_line_id": id, "quantity": quantity}))
-        .collect();
-    app.post(
-        &format!("{POS}/{po_id}/receipts"),
-        role,
-        &json!({"received_on": received_on, "note": "Delivery note", "lines": lines}),
-    )
-    .await
-}
-
-/// Records a receipt as procurement, asserting 201.
-async fn received(app: &TestApp, po_id: i64, on: &str, lines: &[(i64, &str)]) -> Value {
-    receive(app, Procurement, po_id, on, lines)
-        .await
-        .expect(201)
-        .body
-}
-
 async fn return_receipt(app: &TestApp, receipt_id: i64, reason: &str, on: &str) -> Resp {
     app.post(
         &format!("/api/v1/receipts/{receipt_id}/return"),
@@ -111,52 +73,11 @@ async fn return_receipt(app: &TestApp, receipt_id: i64, reason: &str, on: &str) 
     .await
 }
 
-fn bill(po_line: i64, quantity: &str, unit_price: &str) -> Value {
-    json!({"po_line_id": po_line, "quantity": quantity, "unit_price": unit_price})
-}
-
-fn invoice(vendor: i64, number: &str, date: &str, lines: Vec<Value>) -> Value {
-    json!({
-        "vendor_id": vendor, "number": number, "invoice_date": date, "currency": "EUR",
-        "lines": lines
-    })
-}
-
 fn credit_memo(vendor: i64, original: i64, number: &str, date: &str, lines: Vec<Value>) -> Value {
     let mut body = invoice(vendor, number, date, lines);
     body["kind"] = json!("credit_memo");
     body["original_invoice_id"] = json!(original);
     body
-}
-
-/// Records an invoice as finance, asserting 201.
-async fn record(app: &TestApp, body: &Value) -> Value {
-    app.post(INVOICES, Finance, body).await.expect(201).body
-}
-
-async fn decide(app: &TestApp, role: Role, invoice: &Value, action: &str, extra: Value) -> Resp {
-    let mut body = json!({"version": invoice["version"]});
-    if let Value::Object(fields) = extra {
-        for (k, v) in fields {
-            body[k.as_str()] = v;
-        }
-    }
-    app.post(
-        &format!("{INVOICES}/{}/{action}", id_of(invoice)),
-        role,
-        &body,
-    )
-    .await
-}
-
-/// Approves an invoice as admin (never its recorder, finance), asserting 200.
-async fn approve_invoice(app: &TestApp, invoice: &Value) -> Value {
-    let done = decide(app, Admin, invoice, "approve", json!({}))
-        .await
-        .expect(200)
-        .body;
-    assert_eq!(s(&done["status"]), "approved", "{done}");
-    done
 }
 
 async fn pay(app: &TestApp, invoice: &Value, amount: &str, on: &str, reference: &str) -> Resp {
