@@ -25,5 +25,6 @@ pub mod money;
 pub mod openapi;
 pub mod projects;
 pub mod purchase_orders;
+pub mod rfps;
 pub mod validate;
 pub mod vendors;

@@ -56,6 +56,16 @@ pub enum Action {
     ReadAlerts,
     /// Run the scheduled checks now and resend alerts.
     ManageAlerts,
+    /// Read RFPs, their criteria, bids (sealed until opened) and rankings; evaluators read only
+    /// the RFPs they are assigned to, and no ranking.
+    ReadRfps,
+    /// Draft RFPs, set criteria, invite vendors, assign evaluators, record bids and consensus
+    /// scores, and move RFPs through their lifecycle.
+    ManageRfps,
+    /// Declare conflicts and score bids of assigned RFPs.
+    EvaluateBids,
+    /// Award an evaluated RFP (procurement only, and never someone who evaluated it).
+    AwardRfps,
     /// Read and verify the audit log.
     ReadAudit,
     /// Scrape the Prometheus metrics.
@@ -64,7 +74,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 31] = [
         Action::ReadVendors,
         Action::WriteVendors,
         Action::ReadProjects,
@@ -90,6 +100,10 @@ impl Action {
         Action::WriteTolerances,
         Action::ReadAlerts,
         Action::ManageAlerts,
+        Action::ReadRfps,
+        Action::ManageRfps,
+        Action::EvaluateBids,
+        Action::AwardRfps,
         Action::ReadAudit,
         Action::ReadMetrics,
     ];
@@ -122,13 +136,17 @@ impl Action {
             Action::WriteTolerances => "change matching tolerances",
             Action::ReadAlerts => "read alerts",
             Action::ManageAlerts => "run checks and resend alerts",
+            Action::ReadRfps => "read RFPs",
+            Action::ManageRfps => "run RFPs",
+            Action::EvaluateBids => "evaluate bids",
+            Action::AwardRfps => "award RFPs",
             Action::ReadAudit => "read the audit log",
             Action::ReadMetrics => "read metrics",
         }
     }
 }
 
-use Role::{Admin, Finance, Pm, Procurement, Viewer};
+use Role::{Admin, Evaluator, Finance, Pm, Procurement, Viewer};
 
 /// Role × action. Evaluators appear in no row here: they see only the RFPs they are assigned.
 pub const PERMISSIONS: &[(Action, &[Role])] = &[
@@ -181,6 +199,14 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     (Action::WriteTolerances, &[Admin, Finance]),
     (Action::ReadAlerts, &[Admin, Procurement, Finance, Pm]),
     (Action::ManageAlerts, &[Admin]),
+    (
+        Action::ReadRfps,
+        &[Admin, Procurement, Finance, Pm, Evaluator, Viewer],
+    ),
+    (Action::ManageRfps, &[Admin, Procurement]),
+    (Action::EvaluateBids, &[Evaluator]),
+    // The sourcing rules name procurement alone for awards: an admin token is not a buyer.
+    (Action::AwardRfps, &[Procurement]),
     (Action::ReadAudit, &[Admin, Finance]),
     (Action::ReadMetrics, &[Admin, Viewer]),
 ];
@@ -197,15 +223,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_action_has_exactly_one_row_and_admin_may_do_everything() {
+    fn every_action_has_exactly_one_row_and_admin_may_do_nearly_everything() {
+        // Evaluators act only on sourcing; admins do everything but score bids (they are not
+        // on a panel) and award (procurement's decision).
+        let evaluator_actions = [Action::ReadRfps, Action::EvaluateBids];
+        let not_admin = [Action::EvaluateBids, Action::AwardRfps];
         for action in Action::ALL {
             assert_eq!(
                 PERMISSIONS.iter().filter(|(a, _)| *a == action).count(),
                 1,
                 "{action:?}"
             );
-            assert!(is_allowed(Role::Admin, action));
-            assert!(!is_allowed(Role::Evaluator, action));
+            assert_eq!(
+                is_allowed(Role::Admin, action),
+                !not_admin.contains(&action),
+                "{action:?}"
+            );
+            assert_eq!(
+                is_allowed(Role::Evaluator, action),
+                evaluator_actions.contains(&action),
+                "{action:?}"
+            );
         }
     }
 

@@ -69,3 +69,14 @@ pub fn revoke(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResul
     .set(api_tokens::revoked_at.eq(Some(at)))
     .execute(conn)
 }
+
+/// Whether a live (unrevoked) token with this name carries `role`.
+pub fn has_live_token(
+    conn: &mut DbConnection,
+    name: &str,
+    role: crate::auth::Role,
+) -> QueryResult<bool> {
+    Ok(find_live_by_name(conn, name)?
+        .iter()
+        .any(|t| t.role == role.as_str()))
+}

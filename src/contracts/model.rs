@@ -146,6 +146,17 @@ pub struct Contract {
     pub created_at: DateTime<Utc>,
     /// When it last changed (UTC).
     pub updated_at: DateTime<Utc>,
+    /// The award it came from, when an RFP's award created it.
+    pub award: Option<AwardSource>,
+}
+
+/// The RFP award that created a contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AwardSource {
+    /// The RFP.
+    pub rfp_id: i64,
+    /// The awarded bid.
+    pub bid_id: i64,
 }
 
 impl Contract {

@@ -1,6 +1,6 @@
 use super::model::{
-    Contract, ContractDraft, ContractStatus, ContractType, Notice, NoticeUnit, RenewalKind,
-    RenewalTerms,
+    AwardSource, Contract, ContractDraft, ContractStatus, ContractType, Notice, NoticeUnit,
+    RenewalKind, RenewalTerms,
 };
 use crate::db::schema::{contract_projects, contracts};
 use crate::db::{DbConnection, MultiBackend};
@@ -44,7 +44,11 @@ fn count(value: i32) -> u32 {
 }
 
 impl ContractRow {
-    fn into_contract(self, project_ids: Vec<i64>) -> AppResult<Contract> {
+    fn into_contract(
+        self,
+        project_ids: Vec<i64>,
+        award: Option<AwardSource>,
+    ) -> AppResult<Contract> {
         let corrupt = |what: &str| {
             AppError::internal(anyhow::anyhow!("contract {} has a corrupt {what}", self.id))
         };
@@ -84,8 +88,26 @@ impl ContractRow {
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
+            award,
         })
     }
+}
+
+/// The RFP awards behind these contracts.
+fn awards_of(conn: &mut DbConnection, ids: &[i64]) -> AppResult<HashMap<i64, AwardSource>> {
+    use crate::db::schema::rfp_awards;
+    let rows: Vec<(i64, i64, i64)> = rfp_awards::table
+        .filter(rfp_awards::contract_id.eq_any(ids))
+        .select((
+            rfp_awards::contract_id,
+            rfp_awards::rfp_id,
+            rfp_awards::bid_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(contract, rfp_id, bid_id)| (contract, AwardSource { rfp_id, bid_id }))
+        .collect())
 }
 
 fn small(value: u32) -> i32 {
@@ -244,7 +266,8 @@ pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Contract>> {
                 .select(contract_projects::project_id)
                 .order(contract_projects::project_id)
                 .load(conn)?;
-            row.into_contract(projects).map(Some)
+            let award = awards_of(conn, &[row.id])?.remove(&row.id);
+            row.into_contract(projects, award).map(Some)
         }
     }
 }
@@ -295,6 +318,7 @@ pub fn list(
             contract_projects::project_id,
         ))
         .load(conn)?;
+    let mut awards = awards_of(conn, &ids)?;
     let mut by_contract: HashMap<i64, Vec<i64>> = HashMap::new();
     for (contract_id, project_id) in pairs {
         by_contract.entry(contract_id).or_default().push(project_id);
@@ -302,7 +326,8 @@ pub fn list(
     rows.into_iter()
         .map(|row| {
             let projects = by_contract.remove(&row.id).unwrap_or_default();
-            row.into_contract(projects)
+            let award = awards.remove(&row.id);
+            row.into_contract(projects, award)
         })
         .collect()
 }

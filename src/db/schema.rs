@@ -594,6 +594,146 @@ diesel::joinable!(budget_change_requests -> budget_lines (budget_line_id));
 diesel::joinable!(budget_line_estimates -> budget_lines (budget_line_id));
 diesel::joinable!(progress_records -> projects (project_id));
 
+diesel::table! {
+    rfps (id) {
+        id -> BigInt,
+        number -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        project_id -> Nullable<BigInt>,
+        currency -> Text,
+        status -> Text,
+        due_at -> Nullable<Timestamp>,
+        blind -> Bool,
+        normalisation -> Text,
+        price_method -> Text,
+        technical_threshold -> Nullable<Text>,
+        outlier_share -> Text,
+        consensus_required -> Bool,
+        status_reason -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        prices_opened_at -> Nullable<Timestamp>,
+        evaluated_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rfp_invitations (rfp_id, vendor_id) {
+        rfp_id -> BigInt,
+        vendor_id -> BigInt,
+        invited_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rfp_sections (id) {
+        id -> BigInt,
+        rfp_id -> BigInt,
+        position -> BigInt,
+        name -> Text,
+        weight -> Text,
+    }
+}
+
+diesel::table! {
+    rfp_criteria (id) {
+        id -> BigInt,
+        rfp_id -> BigInt,
+        section_id -> BigInt,
+        position -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        kind -> Text,
+        max_score -> Nullable<Text>,
+        weight -> Text,
+    }
+}
+
+diesel::table! {
+    rfp_evaluators (id) {
+        id -> BigInt,
+        rfp_id -> BigInt,
+        name -> Text,
+        assigned_by -> Text,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rfp_conflicts (evaluator_id, vendor_id) {
+        evaluator_id -> BigInt,
+        vendor_id -> BigInt,
+        note -> Nullable<Text>,
+        declared_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bids (id) {
+        id -> BigInt,
+        rfp_id -> BigInt,
+        vendor_id -> BigInt,
+        status -> Text,
+        replaces_bid_id -> Nullable<BigInt>,
+        price_units -> BigInt,
+        price_lines -> Text,
+        valid_until -> Date,
+        notes -> Nullable<Text>,
+        submitted_by -> Text,
+        submitted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bid_scores (id) {
+        id -> BigInt,
+        bid_id -> BigInt,
+        criterion_id -> BigInt,
+        evaluator_id -> BigInt,
+        score -> Text,
+        comment -> Nullable<Text>,
+        scored_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bid_consensus (bid_id, criterion_id) {
+        bid_id -> BigInt,
+        criterion_id -> BigInt,
+        score -> Text,
+        rationale -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rfp_awards (rfp_id) {
+        rfp_id -> BigInt,
+        bid_id -> BigInt,
+        contract_id -> BigInt,
+        justification -> Nullable<Text>,
+        awarded_by -> Text,
+        awarded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(rfp_invitations -> rfps (rfp_id));
+diesel::joinable!(rfp_invitations -> vendors (vendor_id));
+diesel::joinable!(rfp_sections -> rfps (rfp_id));
+diesel::joinable!(rfp_criteria -> rfp_sections (section_id));
+diesel::joinable!(rfp_evaluators -> rfps (rfp_id));
+diesel::joinable!(rfp_conflicts -> rfp_evaluators (evaluator_id));
+diesel::joinable!(bids -> rfps (rfp_id));
+diesel::joinable!(bids -> vendors (vendor_id));
+diesel::joinable!(bid_scores -> bids (bid_id));
+diesel::joinable!(bid_consensus -> bids (bid_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_head,
@@ -630,4 +770,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     budget_change_requests,
     budget_line_estimates,
     progress_records,
+    rfps,
+    rfp_invitations,
+    rfp_sections,
+    rfp_criteria,
+    rfp_evaluators,
+    rfp_conflicts,
+    bids,
+    bid_scores,
+    bid_consensus,
+    rfp_awards,
 );

@@ -1,4 +1,5 @@
-//! Procura's API test suite: one binary, every test on SQLite and on PostgreSQL.
+//! Procura's API test suite: one binary, every test on SQLite and on PostgreSQL (but for
+//! `outbox_instances`, which is about several server processes on one PostgreSQL database).
 //!
 //! PostgreSQL tests create a database per test through `PROCURA_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and are skipped when it is unreachable,
@@ -18,6 +19,7 @@ mod forecast;
 mod fx;
 mod idempotency;
 mod money_db;
+mod outbox_instances;
 mod p2p_fixtures;
 mod po_revisions;
 mod projects;

@@ -1,0 +1,10 @@
+DROP TABLE rfp_awards;
+DROP TABLE bid_consensus;
+DROP TABLE bid_scores;
+DROP TABLE bids;
+DROP TABLE rfp_conflicts;
+DROP TABLE rfp_evaluators;
+DROP TABLE rfp_criteria;
+DROP TABLE rfp_sections;
+DROP TABLE rfp_invitations;
+DROP TABLE rfps;
