@@ -213,9 +213,11 @@ pub fn view(
     criteria: &[CriterionRow],
 ) -> AppResult<RankingView> {
     let currency = Currency::parse(&rfp.currency).map_err(AppError::internal)?;
+    let by_id: HashMap<i64, &BidRow> = bids.iter().map(|b| (b.id, b)).collect();
     let bid = |id: i64| {
-        bids.iter()
-            .find(|b| b.id == id)
+        by_id
+            .get(&id)
+            .copied()
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("ranked bid {id} missing")))
     };
     let evaluator_name = |id: i64| {
@@ -273,7 +275,7 @@ pub fn view(
             technical_score: places(r.technical_score, 2),
             price_score: r.price_score.map(|v| places(v, 2)),
             criteria: breakdown,
-            flags: r.flags.iter().map(flag_view).collect(),
+            flags: r.flags.iter().map(|f| flag_view(f, currency)).collect(),
         });
     }
     let disqualified = ranking
@@ -286,7 +288,11 @@ pub fn view(
                 label: labels.get(&d.bid).cloned().unwrap_or_default(),
                 vendor_id: b.vendor_id,
                 vendor_name: b.vendor_name.clone(),
-                reasons: d.reasons.clone(),
+                reasons: d
+                    .causes
+                    .iter()
+                    .map(|cause| reason(cause, criteria))
+                    .collect(),
                 technical_score: d.technical_score.map(|v| places(v, 2)),
             })
         })
@@ -321,10 +327,63 @@ pub fn view(
     })
 }
 
-fn flag_view(flag: &scoring::Flag) -> FlagView {
+/// A disqualification in words, naming the criterion.
+fn reason(cause: &scoring::Disqualification, criteria: &[CriterionRow]) -> String {
+    match cause {
+        scoring::Disqualification::FailedPassFail {
+            criterion,
+            consensus,
+        } => {
+            let name = criteria
+                .iter()
+                .find(|c| c.id == *criterion)
+                .map(|c| c.name.as_str())
+                .unwrap_or("?");
+            let how = if *consensus {
+                "by consensus"
+            } else {
+                "at least one evaluator marked it failed"
+            };
+            format!("failed the pass/fail criterion \"{name}\" ({how})")
+        }
+        scoring::Disqualification::BelowTechnicalThreshold {
+            technical_score,
+            threshold,
+        } => format!(
+            "technical score {} is below the minimum technical score {}",
+            places(*technical_score, 2),
+            threshold.normalize()
+        ),
+    }
+}
+
+fn flag_view(flag: &scoring::Flag, currency: Currency) -> FlagView {
+    let scoring::Flag::AbnormallyLow(low) = flag;
+    let money = |v: Decimal| places(v, currency.minor_units());
+    let mut parts = Vec::new();
+    for rule in &low.rules {
+        match (rule, &low.next_lowest) {
+            (scoring::AbnormallyLowRule::BelowMeanOfOthers, _) => parts.push(format!(
+                "{} % of the mean price of the other ranked bids ({}): 40 % or more below it",
+                places(low.percent_of_mean, 2),
+                money(low.mean_of_others)
+            )),
+            (scoring::AbnormallyLowRule::BelowNextLowest, Some(next)) => parts.push(format!(
+                "{} % of the next lowest price ({}, bid {}): 30 % or more below it",
+                places(next.percent, 2),
+                money(next.price),
+                next.bid
+            )),
+            (scoring::AbnormallyLowRule::BelowNextLowest, None) => {}
+        }
+    }
     FlagView {
         kind: "abnormally_low".into(),
-        detail: flag.to_string(),
+        detail: format!(
+            "abnormally low price {}: {}; awarding it needs a justification",
+            money(low.price),
+            parts.join("; ")
+        ),
     }
 }
 

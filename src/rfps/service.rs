@@ -755,17 +755,14 @@ fn load_evaluation(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<Evaluation> 
 
 /// `Bid A`, `Bid B`, … by each vendor's first submission.
 fn labels(bids: &[BidRow]) -> HashMap<i64, String> {
-    let mut order: Vec<i64> = Vec::new();
+    // Bids come in id order, so a vendor's first bid comes first.
+    let mut order: HashMap<i64, usize> = HashMap::new();
     for bid in bids {
-        if !order.contains(&bid.vendor_id) {
-            order.push(bid.vendor_id);
-        }
+        let next = order.len();
+        order.entry(bid.vendor_id).or_insert(next);
     }
     bids.iter()
-        .map(|b| {
-            let n = order.iter().position(|v| *v == b.vendor_id).unwrap_or(0);
-            (b.id, bid_label(n))
-        })
+        .map(|b| (b.id, bid_label(order[&b.vendor_id])))
         .collect()
 }
 
@@ -850,6 +847,21 @@ pub struct Evaluated {
 fn evaluate(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<Evaluated> {
     let evaluation = load_evaluation(conn, rfp)?;
     let currency = currency_of(rfp)?;
+    // One pass over the scores, grouped by bid: linear in the number of scores.
+    let mut scores: HashMap<i64, Vec<(i64, i64, Decimal)>> = HashMap::new();
+    for s in &evaluation.scores {
+        scores
+            .entry(s.0)
+            .or_default()
+            .push((s.2, s.1, text_decimal(&s.3)?));
+    }
+    let mut consensus: HashMap<i64, Vec<(i64, Decimal)>> = HashMap::new();
+    for c in &evaluation.consensus {
+        consensus
+            .entry(c.0)
+            .or_default()
+            .push((c.1, text_decimal(&c.2)?));
+    }
     let bids = evaluation
         .bids
         .iter()
@@ -858,18 +870,8 @@ fn evaluate(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<Evaluated> {
                 id: b.id,
                 price: money_from_units(b.price_units, currency)?.amount(),
                 submitted_at: b.submitted_at,
-                scores: evaluation
-                    .scores
-                    .iter()
-                    .filter(|s| s.0 == b.id)
-                    .map(|s| Ok((s.2, s.1, text_decimal(&s.3)?)))
-                    .collect::<AppResult<Vec<_>>>()?,
-                consensus: evaluation
-                    .consensus
-                    .iter()
-                    .filter(|c| c.0 == b.id)
-                    .map(|c| Ok((c.1, text_decimal(&c.2)?)))
-                    .collect::<AppResult<Vec<_>>>()?,
+                scores: scores.remove(&b.id).unwrap_or_default(),
+                consensus: consensus.remove(&b.id).unwrap_or_default(),
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

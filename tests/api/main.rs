@@ -25,5 +25,6 @@ mod po_revisions;
 mod projects;
 mod purchase_orders;
 mod purchase_to_pay;
+mod rfps;
 mod schema;
 mod vendors;
