@@ -849,19 +849,41 @@ pub async fn record_consensus(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The ranking, explained line by line (once prices are opened; not for evaluators).
-#[utoipa::path(tag = "rfps", params(("id" = i64, Path, description = "RFP id")), responses((status = 200, description = "The ranking", body = RankingView)))]
+/// Which ranked bids to show.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// Ranked bids to skip (default 0).
+    pub offset: Option<usize>,
+    /// Ranked bids to show, 1 to 1,000 (default 100).
+    pub limit: Option<usize>,
+}
+
+/// The ranking, explained line by line (once prices are opened; not for evaluators). Every
+/// bid is ranked; `offset` and `limit` choose which ranked bids are shown in full.
+#[utoipa::path(tag = "rfps", params(("id" = i64, Path, description = "RFP id"), RankingQuery), responses((status = 200, description = "The ranking", body = RankingView)))]
 #[get("/rfps/{id}/ranking")]
 pub async fn get_ranking(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<i64>,
+    query: Query<RankingQuery>,
 ) -> AppResult<HttpResponse> {
     actor.require(Action::ReadRfps)?;
+    let limit = query.0.limit.unwrap_or(100);
+    if !(1..=1_000).contains(&limit) {
+        return Err(crate::error::AppError::bad_request_field(
+            "invalid_query",
+            "limit",
+            format!("{limit} is not between 1 and 1000"),
+        ));
+    }
+    let page = Some((query.0.offset.unwrap_or(0), limit));
     let id = id.into_inner();
     let ranking = state
         .db
-        .read(move |conn| service::ranking(conn, &actor, id))
+        .read(move |conn| service::ranking(conn, &actor, id, page))
         .await?;
     Ok(HttpResponse::Ok().json(ranking))
 }
@@ -879,7 +901,7 @@ pub async fn export_ranking(
     let (number, bytes) = state
         .db
         .read(move |conn| {
-            let ranking = service::ranking(conn, &actor, id)?;
+            let ranking = service::ranking(conn, &actor, id, None)?;
             Ok((ranking.number.clone(), super::ranking::workbook(&ranking)?))
         })
         .await?;

@@ -157,7 +157,11 @@ pub struct RankingView {
     pub rounding: String,
     /// How ties are broken.
     pub tie_break: String,
-    /// The ranked bids, best first.
+    /// How many bids are ranked.
+    pub ranked_count: usize,
+    /// How many ranked bids were skipped before the first shown (`offset`).
+    pub offset: usize,
+    /// The ranked bids shown, best first.
     pub ranked: Vec<RankedBidView>,
     /// Bids not ranked, with their reasons.
     pub disqualified: Vec<DisqualifiedBidView>,
@@ -211,6 +215,7 @@ pub fn view(
     labels: &HashMap<i64, String>,
     evaluators: &[(i64, String)],
     criteria: &[CriterionRow],
+    page: Option<(usize, usize)>,
 ) -> AppResult<RankingView> {
     let currency = Currency::parse(&rfp.currency).map_err(AppError::internal)?;
     let by_id: HashMap<i64, &BidRow> = bids.iter().map(|b| (b.id, b)).collect();
@@ -233,8 +238,10 @@ pub fn view(
             .find(|c| c.id == id)
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("criterion {id} missing")))
     };
-    let mut ranked = Vec::with_capacity(ranking.ranked.len());
-    for r in &ranking.ranked {
+    let (offset, limit) = page.unwrap_or((0, ranking.ranked.len()));
+    let shown_bids = ranking.ranked.iter().skip(offset).take(limit);
+    let mut ranked = Vec::with_capacity(limit.min(ranking.ranked.len()));
+    for r in shown_bids {
         let b = bid(r.bid)?;
         let contributions: Vec<Decimal> = r.criteria.iter().map(|c| c.contribution).collect();
         let shown = rounded_parts(r.total, &contributions);
@@ -321,6 +328,8 @@ pub fn view(
         weighting: scoring::weighting_statement().to_string(),
         rounding: ROUNDING.into(),
         tie_break: TIE_BREAK.into(),
+        ranked_count: ranking.ranked.len(),
+        offset,
         ranked,
         disqualified,
         sensitivity,

@@ -728,7 +728,7 @@ struct Evaluation {
     evaluators: Vec<(i64, String)>,
     conflicts: HashSet<(i64, i64)>,
     bids: Vec<BidRow>,
-    scores: Vec<repo::ScoreRow>,
+    scores: Vec<repo::ScoreValue>,
     consensus: Vec<repo::ConsensusRow>,
     labels: HashMap<i64, String>,
 }
@@ -740,7 +740,7 @@ fn load_evaluation(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<Evaluation> 
     let all = repo::bids_of(conn, rfp.id)?;
     let labels = labels(&all);
     let bids = all.into_iter().filter(|b| b.status == "active").collect();
-    let scores = repo::scores_of(conn, rfp.id)?;
+    let scores = repo::score_values_of(conn, rfp.id)?;
     let consensus = repo::consensus_of(conn, rfp.id)?;
     Ok(Evaluation {
         loaded,
@@ -1387,11 +1387,13 @@ pub fn record_consensus(
     Ok(view)
 }
 
-/// The ranking of an RFP, once its prices are open (evaluators do not read rankings).
+/// The ranking of an RFP, once its prices are open (evaluators do not read rankings); `page`
+/// (offset, limit) presents only those ranked bids (all are ranked either way).
 pub fn ranking(
     conn: &mut DbConnection,
     actor: &Actor,
     id: i64,
+    page: Option<(usize, usize)>,
 ) -> AppResult<super::ranking::RankingView> {
     if actor.role == Role::Evaluator {
         return Err(AppError::forbidden(
@@ -1414,6 +1416,7 @@ pub fn ranking(
         &evaluated.evaluation.labels,
         &evaluated.evaluation.evaluators,
         &evaluated.evaluation.loaded.criteria,
+        page,
     )
 }
 
