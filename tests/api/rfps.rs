@@ -154,7 +154,8 @@ fn soon() -> DateTime<Utc> {
 
 /// Sleeps until `due` has passed (never more than 4 s: a test sleeps once).
 async fn wait_past(due: DateTime<Utc>) {
-    let left = (due - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(150);
+    let left =
+        (due - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(150);
     assert!(left <= std::time::Duration::from_secs(4), "{left:?}");
     tokio::time::sleep(left).await;
 }
@@ -296,8 +297,12 @@ async fn publish_until(app: &TestApp, draft: &Draft, due: DateTime<Utc>) -> Valu
 /// A lifecycle step at the current version, as procurement.
 async fn step(app: &TestApp, id: i64, action: &str) -> Resp {
     let version = version(app, id).await;
-    app.post(&url(id, action), Procurement, &json!({ "version": version }))
-        .await
+    app.post(
+        &url(id, action),
+        Procurement,
+        &json!({ "version": version }),
+    )
+    .await
 }
 
 async fn close_and_start(app: &TestApp, id: i64) {
@@ -394,8 +399,10 @@ fn assert_contributions_add_up(ranking: &Value) {
 
 async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
     let project = id_of(
-        &app.create_project(json!({"code": "NOC", "name": "Network operations", "currency": "EUR"}))
-            .await,
+        &app.create_project(
+            json!({"code": "NOC", "name": "Network operations", "currency": "EUR"}),
+        )
+        .await,
     );
     let (alpha, beta, gamma) = (
         vendor(&app, "Alpha Networks").await,
@@ -605,8 +612,16 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
         .expect_problem(404, "not_found");
     // No price in the audit log before the opening, in any form: as sent, or as cents.
     let prices = [
-        "80000.00", "8000000", "50000.00", "30000.00", "100000.00", "10000000", "130000.00",
-        "13000000", "125000.00", "12500000",
+        "80000.00",
+        "8000000",
+        "50000.00",
+        "30000.00",
+        "100000.00",
+        "10000000",
+        "130000.00",
+        "13000000",
+        "125000.00",
+        "12500000",
     ];
     let bid_rows = app.list_all("/api/v1/audit?entity=bid", Finance).await;
     assert_eq!(bid_rows.len(), 4, "one row per bid recorded: {bid_rows:#?}");
@@ -655,10 +670,12 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
         assert_eq!(items_len(&mine), scores.len(), "{mine}");
     }
 
-    // Prices stay sealed, and the ranking does not exist, until every score is in.
-    app.get(&url(id, "ranking"), Procurement)
-        .await
-        .expect_problem(409, "prices_sealed");
+    // Prices stay sealed, and the ranking and its export do not exist, until every score is in.
+    for report in ["ranking", "ranking.xlsx"] {
+        app.get(&url(id, report), Procurement)
+            .await
+            .expect_problem(409, "prices_sealed");
+    }
     let incomplete = step(&app, id, "open-prices")
         .await
         .expect_problem(409, "scoring_incomplete");
@@ -687,7 +704,12 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
         .as_array()
         .unwrap_or_else(|| panic!("no prices in {opening}"))
         .iter()
-        .map(|p| (p["bid_id"].as_i64().expect("bid id"), s(&p["price"]).to_string()))
+        .map(|p| {
+            (
+                p["bid_id"].as_i64().expect("bid id"),
+                s(&p["price"]).to_string(),
+            )
+        })
         .collect();
     opened_prices.sort();
     assert_eq!(
@@ -707,7 +729,11 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
         .collect();
     assert_eq!(
         shown,
-        [(false, "80000.00"), (false, "100000.00"), (false, "125000.00")]
+        [
+            (false, "80000.00"),
+            (false, "100000.00"),
+            (false, "125000.00")
+        ]
     );
     assert_eq!(
         open_bids[0]["price_lines"],
@@ -754,8 +780,14 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
             .collect()
     };
     assert_eq!(contributions(beta_bid), ["37.80", "25.20", "0.00", "24.00"]);
-    assert_eq!(contributions(alpha_bid), ["29.40", "16.80", "0.00", "30.00"]);
-    assert_eq!(contributions(gamma_bid), ["33.60", "19.60", "0.00", "19.20"]);
+    assert_eq!(
+        contributions(alpha_bid),
+        ["29.40", "16.80", "0.00", "30.00"]
+    );
+    assert_eq!(
+        contributions(gamma_bid),
+        ["33.60", "19.60", "0.00", "19.20"]
+    );
     let price_scores: Vec<&str> = [beta_bid, alpha_bid, gamma_bid]
         .iter()
         .map(|b| s(&ranked(&r, *b)["price_score"]))
@@ -788,10 +820,12 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
     );
     assert!(line(winner, "Price")["combined"].is_null(), "{winner}");
     assert_eq!(winner["flags"], json!([]));
-    // Evaluators score; the ranking is procurement's to read.
-    anna.get(&app, &url(id, "ranking"))
-        .await
-        .expect_problem(403, "forbidden");
+    // Evaluators score; the ranking, and its export, are procurement's to read.
+    for report in ["ranking", "ranking.xlsx"] {
+        anna.get(&app, &url(id, report))
+            .await
+            .expect_problem(403, "forbidden");
+    }
 
     let export = app
         .get(&url(id, "ranking.xlsx"), Procurement)
@@ -807,10 +841,7 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
     );
     assert!(export.text.len() > 100, "{} bytes", export.text.len());
 
-    let evaluated = step(&app, id, "complete-evaluation")
-        .await
-        .expect(200)
-        .body;
+    let evaluated = step(&app, id, "complete-evaluation").await.expect(200).body;
     assert_eq!(s(&evaluated["status"]), "evaluated");
     assert_eq!(strings(&evaluated["allowed_actions"]), ["award", "cancel"]);
 
@@ -829,7 +860,11 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
         .await
         .expect_problem(403, "forbidden");
     let awarded = app
-        .post(&url(id, "award"), Procurement, &award_body(v, beta_bid, None))
+        .post(
+            &url(id, "award"),
+            Procurement,
+            &award_body(v, beta_bid, None),
+        )
         .await
         .expect(200)
         .body;
@@ -842,19 +877,13 @@ async fn the_whole_flow_from_rfp_to_contract(app: TestApp) {
     assert_eq!(s(&contract["currency"]), "EUR");
     assert_eq!(s(&contract["title"]), "Managed network operations");
     assert_eq!(contract["project_ids"], json!([project]));
-    assert_eq!(
-        contract["award"],
-        json!({"rfp_id": id, "bid_id": beta_bid})
-    );
+    assert_eq!(contract["award"], json!({"rfp_id": id, "bid_id": beta_bid}));
     let stored = app
         .get(&format!("/api/v1/contracts/{}", id_of(contract)), Viewer)
         .await
         .expect(200)
         .body;
-    assert_eq!(
-        stored["award"],
-        json!({"rfp_id": id, "bid_id": beta_bid})
-    );
+    assert_eq!(stored["award"], json!({"rfp_id": id, "bid_id": beta_bid}));
     assert_eq!(s(&stored["ceiling"]), "100000.00");
     // Awarded is final.
     app.post(
@@ -916,8 +945,14 @@ async fn illegal_transitions_are_409_with_the_allowed_actions(app: TestApp) {
         .expect_problem(409, "not_publishable");
     let problems = strings(&unpublishable.body["context"]["problems"]);
     assert_eq!(problems.len(), 2, "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("criteria")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("invited")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("criteria")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("invited")),
+        "{problems:?}"
+    );
 
     let d = Draft {
         id,
@@ -956,7 +991,11 @@ async fn illegal_transitions_are_409_with_the_allowed_actions(app: TestApp) {
         .body;
     let current = patched["version"].as_i64().expect("version");
     let late = app
-        .post(&url(id, "publish"), Procurement, &json!({"version": current}))
+        .post(
+            &url(id, "publish"),
+            Procurement,
+            &json!({"version": current}),
+        )
         .await
         .expect_problem(409, "not_publishable");
     let problems = strings(&late.body["context"]["problems"]);
@@ -985,9 +1024,13 @@ async fn illegal_transitions_are_409_with_the_allowed_actions(app: TestApp) {
     .expect_problem(409, "version_conflict");
 
     // Cancelling needs a reason.
-    app.post(&url(id, "cancel"), Procurement, &json!({"version": current}))
-        .await
-        .expect_invalid("reason");
+    app.post(
+        &url(id, "cancel"),
+        Procurement,
+        &json!({"version": current}),
+    )
+    .await
+    .expect_invalid("reason");
     app.post(
         &url(id, "cancel"),
         Procurement,
@@ -1107,10 +1150,7 @@ async fn illegal_transitions_are_409_with_the_allowed_actions(app: TestApp) {
             )
             .await,
         ),
-        (
-            "score",
-            carla.score(&app, id, 1, &[(1, "5")]).await,
-        ),
+        ("score", carla.score(&app, id, 1, &[(1, "5")]).await),
     ];
     for (action, resp) in attempts {
         let resp = resp.expect_problem(409, "invalid_transition");
@@ -1123,7 +1163,10 @@ async fn illegal_transitions_are_409_with_the_allowed_actions(app: TestApp) {
         );
     }
     let still = app.get(&url(id, ""), Viewer).await.expect(200).body;
-    assert_eq!((s(&still["status"]), still["version"].as_i64()), ("cancelled", Some(v)));
+    assert_eq!(
+        (s(&still["status"]), still["version"].as_i64()),
+        ("cancelled", Some(v))
+    );
 
     // Once published, the RFP's terms are fixed: no update, no new criteria.
     let open = draft(
@@ -1244,7 +1287,11 @@ async fn late_bids_uninvited_and_blocked_vendors_are_refused(app: TestApp) {
         .await
         .expect_problem(409, "late_bid");
     assert!(late.body["context"]["due_at"].is_string(), "{}", late.text);
-    assert!(late.body["context"]["submitted_at"].is_string(), "{}", late.text);
+    assert!(
+        late.body["context"]["submitted_at"].is_string(),
+        "{}",
+        late.text
+    );
     // Nor can anyone be invited once bidding is over.
     app.post(
         &url(id, "invitations"),
@@ -1381,7 +1428,9 @@ async fn evaluators_see_only_their_rfps_and_never_a_conflicted_bid(app: TestApp)
     );
     let emil_scores = emil.get(&app, &url(id, "scores")).await.expect(200);
     assert!(
-        items(&emil_scores).iter().all(|sc| sc["evaluator"] == "emil"),
+        items(&emil_scores)
+            .iter()
+            .all(|sc| sc["evaluator"] == "emil"),
         "{}",
         emil_scores.text
     );
@@ -1493,9 +1542,10 @@ async fn consensus_disqualification_flags_and_justified_awards(app: TestApp) {
     .await;
     let due = soon();
     publish_until(&app, &partial, due).await;
-    publish_until(&app, &full, due).await;
     let pa = id_of(&bid(&app, partial.id, a, "100000.00").await);
     let pb = id_of(&bid(&app, partial.id, b, "95000.00").await);
+    let due = soon();
+    publish_until(&app, &full, due).await;
     let fa = id_of(&bid(&app, full.id, a, "100000.00").await);
     let fb = id_of(&bid(&app, full.id, b, "95000.00").await);
     let fc = id_of(&bid(&app, full.id, c, "40000.00").await);
@@ -1607,7 +1657,11 @@ async fn consensus_disqualification_flags_and_justified_awards(app: TestApp) {
     let aurora = line(ranked(&r, fa), "Quality");
     assert_eq!(aurora["consensus"], json!(true), "{aurora}");
     assert_eq!(
-        (s(&aurora["combined"]), s(&aurora["normalised"]), s(&aurora["contribution"])),
+        (
+            s(&aurora["combined"]),
+            s(&aurora["normalised"]),
+            s(&aurora["contribution"])
+        ),
         ("9.00", "90.00", "63.00"),
         "the consensus replaces the mean of 7"
     );
@@ -1638,9 +1692,7 @@ async fn consensus_disqualification_flags_and_justified_awards(app: TestApp) {
         assert_eq!(ranked(&r, normal)["flags"], json!([]));
     }
 
-    step(&app, full.id, "complete-evaluation")
-        .await
-        .expect(200);
+    step(&app, full.id, "complete-evaluation").await.expect(200);
     // Someone who evaluated the RFP does not award it, even with a procurement token.
     let hana_buyer = app.create_token("hana", Procurement).await;
     let v = version(&app, full.id).await;
