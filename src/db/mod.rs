@@ -267,3 +267,21 @@ where
         }
     }
 }
+
+/// Runs a read of several statements in one read-only transaction, so that they all see one
+/// snapshot of the data (a report's figures must not mix states: an invoice approved between
+/// two of its queries would otherwise be counted in one figure and not the next). PostgreSQL:
+/// REPEATABLE READ, READ ONLY; SQLite: a deferred transaction, whose snapshot under WAL is
+/// taken by its first read and held to the end. Not for use inside a write transaction.
+pub fn snapshot<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    use diesel::connection::SimpleConnection;
+    conn.transaction(|tx| {
+        if let DbConnection::Postgresql(pg) = tx {
+            pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        work(tx)
+    })
+}

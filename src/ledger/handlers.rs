@@ -76,7 +76,7 @@ pub async fn project_ledger(
     let id = id.into_inner();
     let ledger = caller
         .read(&state.db, Action::ReadBudgets, move |conn| {
-            super::of_project(conn, id, drill)
+            crate::db::snapshot(conn, |conn| super::of_project(conn, id, drill))
         })
         .await?;
     Ok(HttpResponse::Ok().json(ledger))
@@ -118,7 +118,9 @@ pub async fn project_forecast(
     let id = id.into_inner();
     let forecast = caller
         .read(&state.db, Action::ReadBudgets, move |conn| {
-            super::projection::of_project(conn, id, as_of, window)
+            crate::db::snapshot(conn, |conn| {
+                super::projection::of_project(conn, id, as_of, window)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(forecast))
@@ -153,7 +155,9 @@ pub async fn portfolio_ledger(
     let as_of = query.0.as_of.unwrap_or_else(today);
     let portfolio = caller
         .read(&state.db, Action::ReadBudgets, move |conn| {
-            super::portfolio::portfolio(conn, reporting, as_of)
+            crate::db::snapshot(conn, |conn| {
+                super::portfolio::portfolio(conn, reporting, as_of)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(portfolio))

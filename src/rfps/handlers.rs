@@ -883,7 +883,9 @@ pub async fn get_ranking(
     let id = id.into_inner();
     let ranking = state
         .db
-        .read(move |conn| service::ranking(conn, &actor, id, page))
+        .read(move |conn| {
+            crate::db::snapshot(conn, |conn| service::ranking(conn, &actor, id, page))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(ranking))
 }

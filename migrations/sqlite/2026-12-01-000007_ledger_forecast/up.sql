@@ -52,3 +52,13 @@ CREATE INDEX progress_records_by_project ON progress_records (project_id, budget
 
 -- The ledger groups actuals by invoice date.
 CREATE INDEX invoices_by_status_date ON invoices (status, invoice_date, id);
+
+-- The ledger sums a project's lines: these indexes carry the amounts, so the sums read the
+-- index instead of every wide row (measured with benches/forecast.rs: SQLite's forecast at a
+-- million invoice lines halves).
+DROP INDEX invoice_lines_by_budget_line;
+CREATE INDEX invoice_lines_by_budget_line
+    ON invoice_lines (budget_line_id, invoice_id, net_budget_units);
+CREATE INDEX purchase_order_lines_ledger
+    ON purchase_order_lines (po_id, budget_line_id, promised_date, net_budget_units,
+                             released_budget_units, accrued_budget_units);
