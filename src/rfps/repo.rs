@@ -798,3 +798,15 @@ pub fn award_of_contract(
         .get_result(conn)
         .optional()?)
 }
+
+/// Records that an RFP changed (its criteria, invitations or evaluators): a new version, so a
+/// step taken on an older read is refused.
+pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(rfps::table.filter(rfps::id.eq(id)))
+        .set((
+            rfps::version.eq(rfps::version + 1),
+            rfps::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -327,6 +327,7 @@ pub fn set_criteria(
         })
         .collect();
     repo::replace_criteria(tx, id, &rows)?;
+    repo::touch(tx, id, clock::now())?;
     let criteria = criteria_view(tx, id)?;
     audit::record(
         tx,
@@ -516,6 +517,7 @@ pub fn invite(tx: &mut Tx<'_>, actor: &Actor, id: i64, vendor_ids: &[i64]) -> Ap
         vendor_for_sourcing(tx, *vendor, &format!("vendor_ids[{i}]"))?;
         repo::invite(tx, id, *vendor, now)?;
     }
+    repo::touch(tx, id, now)?;
     let after = stored(tx, id)?;
     audit_rfp(tx, actor, "rfp.invite", Some(&before), &after)?;
     Ok(after)
@@ -553,6 +555,7 @@ pub fn assign_evaluators(
     for name in &clean {
         repo::assign_evaluator(tx, id, name, &actor.name, now)?;
     }
+    repo::touch(tx, id, now)?;
     let after = stored(tx, id)?;
     audit_rfp(tx, actor, "rfp.assign_evaluators", Some(&before), &after)?;
     Ok(after)
@@ -634,7 +637,12 @@ pub fn step(
                 ));
             }
         }
-        Step::OpenPrices => check_scoring_complete(tx, &before)?,
+        Step::OpenPrices => {
+            check_scoring_complete(tx, &before)?;
+            if before.scoring.consensus_required {
+                check_consensus_complete(tx, &before)?;
+            }
+        }
         Step::CompleteEvaluation => {
             evaluate(tx, &before)?;
         }
@@ -811,6 +819,37 @@ fn check_scoring_complete(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<()> {
         "scoring_incomplete",
         format!(
             "technical scoring of RFP {} is not complete: {count} scores are missing",
+            rfp.number
+        ),
+    )
+    .with_context(serde_json::json!({ "missing": missing, "missing_count": count })))
+}
+
+/// With consensus required, technical scoring locks only when every scored criterion of every
+/// qualified bid (one not knocked out nor below the technical threshold, which prices do not
+/// decide) has its consensus score: it cannot be recorded once prices are open, and the award
+/// needs it. Nothing of the evaluation is shown here, so the seal holds.
+fn check_consensus_complete(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<()> {
+    let evaluated = evaluate(conn, rfp)?;
+    let e = &evaluated.evaluation;
+    let agreed: HashSet<(i64, i64)> = e.consensus.iter().map(|c| (c.0, c.1)).collect();
+    let mut missing = Vec::new();
+    for ranked in &evaluated.ranking.ranked {
+        for c in &e.loaded.criteria {
+            if c.kind()? == CriterionKindName::Scored && !agreed.contains(&(ranked.bid, c.id)) {
+                missing.push(serde_json::json!({ "bid_id": ranked.bid, "criterion_id": c.id }));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let count = missing.len();
+    missing.truncate(50);
+    Err(AppError::conflict(
+        "consensus_incomplete",
+        format!(
+            "RFP {} requires consensus scores before prices open; {count} are missing",
             rfp.number
         ),
     )

@@ -1002,6 +1002,26 @@ async fn illegal_transitions_are_409_with_the_allowed_actions(app: TestApp) {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("passed"), "{problems:?}");
 
+    // Changing the criteria, the invitations or the panel makes a new version, so a step taken
+    // on an earlier read is refused.
+    let before = version(&app, id).await;
+    app.post(
+        &url(id, "invitations"),
+        Procurement,
+        &json!({"vendor_ids": [vendor(&app, "Late Invitee").await]}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(version(&app, id).await, before + 1);
+    app.post(
+        &url(id, "publish"),
+        Procurement,
+        &json!({"version": before}),
+    )
+    .await
+    .expect_problem(409, "version_conflict");
+    let current = version(&app, id).await;
+
     // A stale version is refused, by an update and by a step alike.
     let mut stale = d.fields.clone();
     stale["version"] = json!(current - 1);
@@ -1589,16 +1609,30 @@ async fn consensus_disqualification_flags_and_justified_awards(app: TestApp) {
         (s(&agreed["score"]), s(&agreed["recorded_by"])),
         ("8", "test-procurement")
     );
-    step(&app, partial.id, "open-prices").await.expect(200);
-    step(&app, partial.id, "complete-evaluation")
-        .await
-        .expect(200);
-    let incomplete = award(&app, partial.id, pa, None)
+    // Technical scoring cannot lock while a consensus is missing (it cannot be recorded once
+    // prices are open, and the award needs it).
+    let incomplete = step(&app, partial.id, "open-prices")
         .await
         .expect_problem(409, "consensus_incomplete");
     assert_eq!(
         incomplete.body["context"]["missing"],
         json!([{"bid_id": pb, "criterion_id": q}])
+    );
+    app.put(
+        &url(partial.id, &format!("bids/{pb}/consensus")),
+        Procurement,
+        &json!({"criterion_id": q, "score": "6", "rationale": "Panel agrees"}),
+    )
+    .await
+    .expect(200);
+    step(&app, partial.id, "open-prices").await.expect(200);
+    step(&app, partial.id, "complete-evaluation")
+        .await
+        .expect(200);
+    let agreed_ranking = ranking(&app, partial.id).await;
+    assert_eq!(
+        agreed_ranking["ranked"][0]["criteria"][0]["consensus"], true,
+        "{agreed_ranking}"
     );
 
     // The full RFP: both evaluators score everything; Dubious fails the ISO 27001 knock-out.
@@ -1687,7 +1721,12 @@ async fn consensus_disqualification_flags_and_justified_awards(app: TestApp) {
     let flags = cheap["flags"].as_array().expect("flags");
     assert_eq!(flags.len(), 1, "{cheap}");
     assert_eq!(s(&flags[0]["kind"]), "abnormally_low");
-    assert!(!s(&flags[0]["detail"]).is_empty(), "{cheap}");
+    // The flag carries the figures a committee checks: the price and the others' mean.
+    let detail = s(&flags[0]["detail"]);
+    assert!(
+        detail.contains("40000.00") && detail.contains("97500.00"),
+        "{detail}"
+    );
     for normal in [fa, fb] {
         assert_eq!(ranked(&r, normal)["flags"], json!([]));
     }
