@@ -396,15 +396,18 @@ fn flag_view(flag: &scoring::Flag, currency: Currency) -> FlagView {
     }
 }
 
+/// An xlsx number cell.
+type CellNumber = f64; // allow-float: xlsx stores numbers as binary doubles; this is the export edge
+
 /// The evaluation report as an xlsx workbook: the ranking, every score, the disqualified bids
 /// and the sensitivity. Scores are written as numbers (xlsx stores binary doubles: converted
 /// once, here, from the presented decimal text).
 pub fn workbook(ranking: &RankingView) -> AppResult<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(anyhow::anyhow!(e));
-    let number = |text: &str| -> AppResult<f64> {
-        // The one float: the spreadsheet cell's type. Parsed from exact decimal text.
-        text.parse::<f64>()
+    // The spreadsheet cell's type, parsed once from the exact decimal text shown by the API.
+    let number = |text: &str| -> AppResult<CellNumber> {
+        text.parse::<CellNumber>()
             .map_err(|e| AppError::internal(anyhow::anyhow!("{text}: {e}")))
     };
     let bold = Format::new().set_bold();
@@ -439,7 +442,7 @@ pub fn workbook(ranking: &RankingView) -> AppResult<Vec<u8>> {
     for (i, r) in ranking.ranked.iter().enumerate() {
         let row = 5 + i as u32;
         sheet
-            .write_number(row, 0, f64::from(r.rank))
+            .write_number(row, 0, CellNumber::from(r.rank))
             .map_err(xlsx)?;
         sheet.write_string(row, 1, &r.label).map_err(xlsx)?;
         sheet.write_string(row, 2, &r.vendor_name).map_err(xlsx)?;

@@ -770,6 +770,7 @@ fn labels(bids: &[BidRow]) -> HashMap<i64, String> {
         order.entry(bid.vendor_id).or_insert(next);
     }
     bids.iter()
+        // Every vendor of `bids` was put in `order` just above.
         .map(|b| (b.id, bid_label(order[&b.vendor_id])))
         .collect()
 }
@@ -1089,6 +1090,7 @@ pub fn submit_bid(tx: &mut Tx<'_>, actor: &Actor, id: i64, input: BidInput) -> A
         .iter()
         .find(|b| b.id == bid_id)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("bid {bid_id} vanished")))?;
+    // `labels` covers every bid of `all`, which holds this one.
     let view = bid_view(&rfp, bid, &labels[&bid_id], actor)?;
     // Sealed: the audit row records the submission, never the price.
     audit::record(
@@ -1118,6 +1120,7 @@ pub fn bids(
     all.iter()
         .filter(|b| include_replaced || b.status == "active")
         .filter(|b| !conflicted.contains(&b.vendor_id))
+        // `labels` covers every bid of `all`.
         .map(|b| bid_view(&rfp, b, &labels[&b.id], actor))
         .collect()
 }
