@@ -191,6 +191,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        measurement_period -> Text,
     }
 }
 

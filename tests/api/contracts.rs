@@ -543,6 +543,75 @@ async fn sla_credits_and_report(app: TestApp) {
     assert_eq!(s(&report["total_credit"]), "13450.00");
 }
 
+/// A quarterly SLA is measured per calendar quarter, its downtime over the quarter's real
+/// minutes, and refuses a month.
+async fn quarterly_slas_measure_whole_quarters(app: TestApp) {
+    let vendor_id = vendor(&app, "Quarterly Colo").await;
+    let mut body = yearly(vendor_id);
+    body["start_date"] = json!("2027-01-01");
+    let id = id_of(&create(&app, body).await);
+    act(&app, id, "activate", json!({"version": 1}))
+        .await
+        .expect(200);
+    let sla = app
+        .post(
+            &format!("/api/v1/contracts/{id}/slas"),
+            Procurement,
+            &json!({
+                "name": "Quarterly availability", "metric": "availability", "target": "99.9",
+                "measurement_period": "quarterly", "period_fee": "30000.00",
+                "tiers": [{"threshold": "99.9", "percent": "10"}]
+            }),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(s(&sla["measurement_period"]), "quarterly");
+    let url = format!("/api/v1/slas/{}/measurements", id_of(&sla));
+    app.post(
+        &url,
+        Procurement,
+        &json!({"period": "2027-03", "downtime_minutes": "1"}),
+    )
+    .await
+    .expect_invalid("period");
+    // Q1 2027 has 90 days = 129,600 minutes; 99.9 % allows 129.6 minutes down.
+    let met = app
+        .post(
+            &url,
+            Procurement,
+            &json!({"period": "2027-Q1", "downtime_minutes": "129.6"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        (met["period"].clone(), met["met"].clone()),
+        (json!("2027-Q1"), json!(true)),
+        "{met}"
+    );
+    // Q2 has 91 days = 131,040 minutes; 131.05 minutes down is just below 99.9 %: 10 % of the
+    // quarter's fee.
+    let missed = app
+        .post(
+            &url,
+            Procurement,
+            &json!({"period": "2027-Q2", "downtime_minutes": "131.05"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(missed["met"], json!(false), "{missed}");
+    assert_eq!(s(&missed["credit"]), "3000.00", "{missed}");
+    app.post(
+        &url,
+        Procurement,
+        &json!({"period": "2027-Q2", "downtime_minutes": "0"}),
+    )
+    .await
+    .expect_problem(409, "duplicate_measurement");
+}
+
 async fn bad_slas_name_every_field(app: TestApp) {
     let vendor_id = vendor(&app, "Colo GmbH").await;
     let id = id_of(&create(&app, yearly(vendor_id)).await);
@@ -951,6 +1020,7 @@ both_engines!(
     explicit_renewal_options,
     expiry_is_derived,
     sla_credits_and_report,
+    quarterly_slas_measure_whole_quarters,
     bad_slas_name_every_field,
     change_orders_keep_the_baseline,
     sows_and_milestone_acceptance,

@@ -1,7 +1,9 @@
 //! `/api/v1/contracts/{id}/slas`, `/api/v1/slas/{id}/measurements` and
 //! `/api/v1/contracts/{id}/sla-report`: HTTP, DTOs and OpenAPI.
 
-use super::model::{Sla, SlaCap, SlaDirection, SlaFields, SlaMetric, SlaPeriod, SlaTier};
+use super::model::{
+    MeasurementPeriod, Sla, SlaCap, SlaDirection, SlaFields, SlaMetric, SlaPeriod, SlaTier,
+};
 use super::service::{self, Measured, SlaReport};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::{AppError, AppResult};
@@ -39,7 +41,10 @@ pub struct CreateSla {
     pub unit: Option<String>,
     /// The committed level.
     pub target: JsonDecimal,
-    /// The fee of one monthly period in the contract's currency: the base of percentage credits.
+    /// `monthly` (default), `quarterly` or `yearly`.
+    pub measurement_period: Option<MeasurementPeriod>,
+    /// The fee of one measurement period in the contract's currency: the base of percentage
+    /// credits.
     pub period_fee: JsonDecimal,
     /// Credit tiers: a threshold with a `percent` of the period fee or a fixed `amount`.
     pub tiers: Vec<SlaTier>,
@@ -53,8 +58,9 @@ pub struct CreateSla {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordMeasurement {
-    /// The month, `YYYY-MM`.
-    #[schema(example = "2027-09", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    /// The period, as the SLA measures: `YYYY-MM` (monthly), `YYYY-Qn` (quarterly) or `YYYY`
+    /// (yearly).
+    #[schema(example = "2027-09")]
     pub period: String,
     /// The measured value in the SLA's unit.
     pub value: Option<JsonDecimal>,
@@ -100,6 +106,7 @@ pub async fn create_sla(
         tiers: input.tiers,
         cap: input.cap,
         minimum_credit: input.minimum_credit.map(|m| m.0),
+        measurement_period: input.measurement_period.unwrap_or_default(),
     };
     let contract_id = id.into_inner();
     let sla = state

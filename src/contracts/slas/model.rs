@@ -2,7 +2,7 @@ use crate::contracts::credits::{CreditAmount, CreditTier, Direction, SlaTerms};
 use crate::error::{AppError, FieldError};
 use crate::money::{parse_decimal, Currency, Money};
 use crate::validate::required_text;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -137,7 +137,9 @@ pub struct Sla {
     pub target: String,
     /// The contract's currency.
     pub currency: String,
-    /// The fee of one monthly period, the base of percentage credits.
+    /// `monthly` (the default), `quarterly` or `yearly`.
+    pub measurement_period: MeasurementPeriod,
+    /// The fee of one measurement period, the base of percentage credits.
     #[schema(example = "12000.00")]
     pub period_fee: String,
     /// Credit tiers.
@@ -225,6 +227,98 @@ pub struct SlaDraft {
     pub cap: Option<SlaCap>,
     pub minimum_credit: Option<Money>,
     pub terms: SlaTerms,
+    pub measurement_period: MeasurementPeriod,
+}
+
+/// How long an SLA's measurement period is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasurementPeriod {
+    /// A calendar month, written `YYYY-MM` (the default).
+    #[default]
+    Monthly,
+    /// A calendar quarter, written `YYYY-Qn`.
+    Quarterly,
+    /// A calendar year, written `YYYY`.
+    Yearly,
+}
+
+impl MeasurementPeriod {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Monthly => "monthly",
+            Self::Quarterly => "quarterly",
+            Self::Yearly => "yearly",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "monthly" => Some(Self::Monthly),
+            "quarterly" => Some(Self::Quarterly),
+            "yearly" => Some(Self::Yearly),
+            _ => None,
+        }
+    }
+
+    /// The first and last day of the period written `text` (`2027-09`, `2027-Q3`, `2027`), or
+    /// why it is not one of this kind.
+    pub fn bounds(self, text: &str) -> Result<(NaiveDate, NaiveDate), String> {
+        let text = text.trim();
+        let (example, parsed) = match self {
+            Self::Monthly => (
+                "YYYY-MM",
+                text.split_once('-').and_then(|(y, m)| {
+                    (y.len() == 4 && m.len() == 2)
+                        .then(|| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?, 1)))
+                        .flatten()
+                }),
+            ),
+            Self::Quarterly => (
+                "YYYY-Qn",
+                text.split_once("-Q").and_then(|(y, q)| {
+                    (y.len() == 4 && q.len() == 1)
+                        .then(|| {
+                            Some((
+                                y.parse::<i32>().ok()?,
+                                q.parse::<u32>().ok().filter(|q| (1..=4).contains(q))? * 3 - 2,
+                                3,
+                            ))
+                        })
+                        .flatten()
+                }),
+            ),
+            Self::Yearly => (
+                "YYYY",
+                (text.len() == 4)
+                    .then(|| text.parse::<i32>().ok().map(|y| (y, 1, 12)))
+                    .flatten(),
+            ),
+        };
+        let invalid = || format!("`{text}` is not a {} period ({example})", self.as_str());
+        let (year, month, months) = parsed.ok_or_else(invalid)?;
+        if !(1900..=9999).contains(&year) || !(1..=12).contains(&month) {
+            return Err(invalid());
+        }
+        let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(invalid)?;
+        let last = first
+            .checked_add_months(chrono::Months::new(months))
+            .and_then(|next| next.pred_opt())
+            .ok_or_else(invalid)?;
+        Ok((first, last))
+    }
+
+    /// The canonical text of the period holding `first` (its first day).
+    pub fn label(self, first: NaiveDate) -> String {
+        use chrono::Datelike;
+        match self {
+            Self::Monthly => first.format("%Y-%m").to_string(),
+            Self::Quarterly => format!("{}-Q{}", first.year(), (first.month() - 1) / 3 + 1),
+            Self::Yearly => first.format("%Y").to_string(),
+        }
+    }
 }
 
 /// Raw SLA fields as received.
@@ -239,6 +333,7 @@ pub struct SlaFields {
     pub tiers: Vec<SlaTier>,
     pub cap: Option<SlaCap>,
     pub minimum_credit: Option<Decimal>,
+    pub measurement_period: MeasurementPeriod,
 }
 
 impl SlaDraft {
@@ -359,6 +454,7 @@ impl SlaDraft {
             tiers,
             cap: fields.cap,
             minimum_credit,
+            measurement_period: fields.measurement_period,
         })
     }
 }
@@ -386,4 +482,55 @@ pub struct SlaPeriod {
     /// `none` (nothing owed), `receivable` until a credit memo applies it, then `applied`.
     #[schema(example = "receivable")]
     pub credit_status: String,
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::MeasurementPeriod::{Monthly, Quarterly, Yearly};
+    use chrono::NaiveDate;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn periods_cover_their_calendar_days() {
+        assert_eq!(
+            Monthly.bounds("2028-02"),
+            Ok((day(2028, 2, 1), day(2028, 2, 29)))
+        );
+        assert_eq!(
+            Quarterly.bounds("2027-Q1"),
+            Ok((day(2027, 1, 1), day(2027, 3, 31)))
+        );
+        assert_eq!(
+            Quarterly.bounds("2027-Q4"),
+            Ok((day(2027, 10, 1), day(2027, 12, 31)))
+        );
+        assert_eq!(
+            Yearly.bounds("2028"),
+            Ok((day(2028, 1, 1), day(2028, 12, 31)))
+        );
+        assert_eq!(Quarterly.label(day(2027, 7, 1)), "2027-Q3");
+        assert_eq!(Monthly.label(day(2027, 7, 1)), "2027-07");
+        assert_eq!(Yearly.label(day(2027, 1, 1)), "2027");
+    }
+
+    #[test]
+    fn a_period_of_another_kind_is_refused() {
+        for (kind, text) in [
+            (Monthly, "2027-Q1"),
+            (Monthly, "2027-13"),
+            (Monthly, "2027-1"),
+            (Quarterly, "2027-03"),
+            (Quarterly, "2027-Q5"),
+            (Quarterly, "2027-Q0"),
+            (Yearly, "2027-01"),
+            (Yearly, "27"),
+            (Yearly, "0999"),
+        ] {
+            let error = kind.bounds(text).unwrap_err();
+            assert!(error.contains(kind.as_str()), "{text}: {error}");
+        }
+    }
 }

@@ -1,4 +1,7 @@
-use super::model::{Sla, SlaCap, SlaDirection, SlaDraft, SlaFields, SlaMetric, SlaPeriod, SlaTier};
+use super::model::{
+    MeasurementPeriod, Sla, SlaCap, SlaDirection, SlaDraft, SlaFields, SlaMetric, SlaPeriod,
+    SlaTier,
+};
 use crate::db::schema::{sla_measurements, slas};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -26,6 +29,7 @@ struct SlaRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    measurement_period: String,
 }
 
 /// An SLA as stored, with the validated terms the calculator needs.
@@ -53,6 +57,8 @@ impl SlaRow {
             .map_err(|_| corrupt("cap"))?;
         let fee = money_from_units(self.period_fee_units, currency).map_err(|_| corrupt("fee"))?;
         let minimum = self.minimum_credit_units.map(amount_from_units);
+        let measurement_period = MeasurementPeriod::parse(&self.measurement_period)
+            .ok_or_else(|| corrupt("measurement period"))?;
         // The stored terms passed this validation when written; reading them back the same way
         // gives the calculator exactly the terms that were accepted.
         let draft = SlaDraft::parse(
@@ -66,6 +72,7 @@ impl SlaRow {
                 tiers: tiers.clone(),
                 cap: cap.clone(),
                 minimum_credit: minimum,
+                measurement_period,
             },
             currency,
         )
@@ -80,6 +87,7 @@ impl SlaRow {
                 unit: self.unit,
                 target: self.target,
                 currency: self.currency,
+                measurement_period,
                 period_fee: fee.amount().to_string(),
                 tiers,
                 cap,
@@ -121,6 +129,7 @@ pub fn insert(
             slas::target.eq(decimal_to_text(draft.target)),
             slas::currency.eq(draft.period_fee.currency().code()),
             slas::period_fee_units.eq(money_to_units(&draft.period_fee)?),
+            slas::measurement_period.eq(draft.measurement_period.as_str()),
             slas::tiers.eq(serde_json::to_string(&draft.tiers).map_err(AppError::internal)?),
             slas::cap.eq(cap),
             slas::minimum_credit_units.eq(minimum),

@@ -6,7 +6,6 @@ use super::model::{Sla, SlaDraft, SlaFields, SlaMetric, SlaPeriod};
 use super::repo::{self, NewMeasurement, StoredSla};
 use crate::audit;
 use crate::auth::Actor;
-use crate::budgets::model::{month_of, parse_month};
 use crate::clock;
 use crate::contracts::credits::{evaluate, Measurement};
 use crate::contracts::model::{Contract, ContractStatus};
@@ -14,7 +13,6 @@ use crate::db::{DbConnection, Tx};
 use crate::error::{AppError, AppResult};
 use crate::money::storage::{decimal_to_text, money_to_units};
 use crate::money::{Currency, Money};
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -68,11 +66,12 @@ pub fn list(conn: &mut DbConnection, contract_id: i64) -> AppResult<Vec<Sla>> {
 pub enum Measured {
     /// The value in the SLA's unit.
     Value(Decimal),
-    /// Minutes of downtime in the month.
+    /// Minutes of downtime in the period.
     DowntimeMinutes(Decimal),
 }
 
-/// Records and evaluates one monthly period of an SLA; the result and its credit are frozen.
+/// Records and evaluates one period of an SLA (a month, quarter or year, as the SLA measures);
+/// the result and its credit are frozen.
 pub fn record(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -82,8 +81,12 @@ pub fn record(
 ) -> AppResult<SlaPeriod> {
     let stored = get(tx, sla_id)?;
     let contract = contract(tx, stored.sla.contract_id)?;
-    let period = parse_month(period).map_err(|m| AppError::invalid("period", m))?;
-    if period < month_of(contract.start_date) {
+    let kind = stored.draft.measurement_period;
+    let (from, to) = kind
+        .bounds(period)
+        .map_err(|m| AppError::invalid("period", m))?;
+    let period = kind.label(from);
+    if to < contract.start_date {
         return Err(AppError::invalid(
             "period",
             format!(
@@ -98,7 +101,6 @@ pub fn record(
             format!("SLA {sla_id} already has a measurement for {period}; measurements are recorded once"),
         ));
     }
-    let (from, to) = month_bounds(&period)?;
     let measurement = match measured {
         Measured::Value(value) => Measurement::Value(value),
         Measured::DowntimeMinutes(minutes) if stored.draft.metric == SlaMetric::Availability => {
@@ -161,16 +163,6 @@ pub fn record(
         Some(&recorded),
     )?;
     Ok(recorded)
-}
-
-fn month_bounds(period: &str) -> AppResult<(NaiveDate, NaiveDate)> {
-    let first = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
-        .map_err(|e| AppError::invalid("period", e))?;
-    let last = first
-        .checked_add_months(chrono::Months::new(1))
-        .and_then(|next| next.pred_opt())
-        .ok_or_else(|| AppError::invalid("period", "is beyond the supported calendar"))?;
-    Ok((first, last))
 }
 
 /// One SLA's periods and the credits they owe.

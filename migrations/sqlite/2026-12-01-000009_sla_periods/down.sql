@@ -1,0 +1,1 @@
+ALTER TABLE slas DROP COLUMN measurement_period;
