@@ -2,7 +2,7 @@
 //! legal and illegal.
 
 use crate::helpers::{id_of, s, TestApp};
-use procura::auth::Role::{Admin, Pm, Procurement, Viewer};
+use procura::auth::Role::{Admin, Finance, Pm, Procurement, Viewer};
 use serde_json::{json, Value};
 
 async fn vendor(app: &TestApp, name: &str) -> i64 {
@@ -610,6 +610,67 @@ async fn quarterly_slas_measure_whole_quarters(app: TestApp) {
     )
     .await
     .expect_problem(409, "duplicate_measurement");
+
+    // The terms change for the periods to come; recorded periods keep their credit.
+    let sla_url = format!("/api/v1/slas/{}", id_of(&sla));
+    app.patch(
+        &sla_url,
+        Procurement,
+        &json!({"version": 0, "target": "99.95"}),
+    )
+    .await
+    .expect_problem(409, "version_conflict");
+    app.patch(
+        &sla_url,
+        Procurement,
+        &json!({"version": sla["version"], "measurement_period": "monthly"}),
+    )
+    .await
+    .expect_problem(409, "periods_recorded");
+    app.patch(
+        &sla_url,
+        Finance,
+        &json!({"version": sla["version"], "target": "99.95"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let changed = app
+        .patch(
+            &sla_url,
+            Procurement,
+            &json!({"version": sla["version"], "target": "99.95", "period_fee": "36000.00",
+                    "tiers": [{"threshold": "99.95", "percent": "10"}]}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (s(&changed["target"]), s(&changed["period_fee"])),
+        ("99.95", "36000.00")
+    );
+    // Q3 (92 days, 132,480 minutes): 66.25 minutes down is just under 99.95 %: 10 % of 36,000.
+    let q3 = app
+        .post(
+            &url,
+            Procurement,
+            &json!({"period": "2027-Q3", "downtime_minutes": "66.25"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(s(&q3["credit"]), "3600.00", "{q3}");
+    let report = app
+        .get(&format!("/api/v1/contracts/{id}/sla-report"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    let credits: Vec<&str> = report["slas"][0]["periods"]
+        .as_array()
+        .expect("periods")
+        .iter()
+        .map(|p| s(&p["credit"]))
+        .collect();
+    assert_eq!(credits, ["0.00", "3000.00", "3600.00"], "{report}");
 }
 
 async fn bad_slas_name_every_field(app: TestApp) {

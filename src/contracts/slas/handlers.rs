@@ -8,9 +8,10 @@ use super::service::{self, Measured, SlaReport};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::JsonBody;
-use crate::http::AppState;
+use crate::http::responses::{expected_version, ok_resource, Resource};
+use crate::http::{nullable, AppState};
 use crate::money::json::JsonDecimal;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -18,8 +19,78 @@ use utoipa::ToSchema;
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_slas)
         .service(create_sla)
+        .service(update_sla)
         .service(record_sla_measurement)
         .service(get_sla_report);
+}
+
+impl Resource for Sla {
+    fn location(&self) -> String {
+        format!("/api/v1/contracts/{}/slas", self.contract_id)
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// Changes to an SLA's terms: send only what changes, plus the `version` you read. Periods
+/// already recorded keep their evaluation and credit.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSla {
+    /// The version you read (or send `If-Match`).
+    pub version: Option<i64>,
+    /// New name.
+    pub name: Option<String>,
+    /// New unit.
+    pub unit: Option<String>,
+    /// New target.
+    pub target: Option<JsonDecimal>,
+    /// New period fee.
+    pub period_fee: Option<JsonDecimal>,
+    /// New credit tiers (replacing all).
+    pub tiers: Option<Vec<SlaTier>>,
+    /// New cap; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<SlaCap>)]
+    pub cap: Option<Option<SlaCap>>,
+    /// New minimum credit; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub minimum_credit: Option<Option<JsonDecimal>>,
+    /// New measurement period (only while no period is recorded).
+    pub measurement_period: Option<MeasurementPeriod>,
+}
+
+/// Change an SLA's terms (its metric never changes).
+#[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "SLA id"), ("If-Match" = Option<String>, Header, description = "The ETag you read, instead of `version` in the body")), request_body = UpdateSla, responses((status = 200, description = "The changed SLA", body = Sla)))]
+#[patch("/slas/{id}")]
+pub async fn update_sla(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::WriteContracts)?;
+    let input: UpdateSla = body.parse()?;
+    let version = expected_version(input.version, &req)?;
+    let changes = service::SlaChanges {
+        name: input.name,
+        unit: input.unit,
+        target: input.target.map(|d| d.0),
+        period_fee: input.period_fee.map(|d| d.0),
+        tiers: input.tiers,
+        cap: input.cap,
+        minimum_credit: input.minimum_credit.map(|m| m.map(|d| d.0)),
+        measurement_period: input.measurement_period,
+    };
+    let id = id.into_inner();
+    let sla = state
+        .db
+        .write(move |tx| service::update(tx, &actor, id, version, changes))
+        .await?;
+    Ok(ok_resource(&sla))
 }
 
 /// A new SLA.

@@ -290,3 +290,43 @@ pub fn set_credit_status(
         .execute(conn)?;
     Ok(())
 }
+
+/// Writes new terms over SLA `id` if it is still at `expected_version`.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    expected_version: i64,
+    draft: &SlaDraft,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let cap = draft
+        .cap
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(AppError::internal)?;
+    let minimum = draft
+        .minimum_credit
+        .as_ref()
+        .map(money_to_units)
+        .transpose()?;
+    let changed = diesel::update(
+        slas::table
+            .filter(slas::id.eq(id))
+            .filter(slas::version.eq(expected_version)),
+    )
+    .set((
+        slas::name.eq(&draft.name),
+        slas::unit.eq(&draft.unit),
+        slas::target.eq(decimal_to_text(draft.target)),
+        slas::period_fee_units.eq(money_to_units(&draft.period_fee)?),
+        slas::measurement_period.eq(draft.measurement_period.as_str()),
+        slas::tiers.eq(serde_json::to_string(&draft.tiers).map_err(AppError::internal)?),
+        slas::cap.eq(cap),
+        slas::minimum_credit_units.eq(minimum),
+        slas::version.eq(expected_version + 1),
+        slas::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}

@@ -2,7 +2,9 @@
 //! frozen with its credit), report every period. Changes run in the caller's transaction and
 //! write their audit rows.
 
-use super::model::{Sla, SlaDraft, SlaFields, SlaMetric, SlaPeriod};
+use super::model::{
+    MeasurementPeriod, Sla, SlaCap, SlaDraft, SlaFields, SlaMetric, SlaPeriod, SlaTier,
+};
 use super::repo::{self, NewMeasurement, StoredSla};
 use crate::audit;
 use crate::auth::Actor;
@@ -46,6 +48,86 @@ pub fn create(
         Some(&sla),
     )?;
     Ok(sla)
+}
+
+/// Changes to an SLA's terms; `None` leaves a field, `Some(None)` clears the cap or minimum.
+#[derive(Debug, Clone, Default)]
+pub struct SlaChanges {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub target: Option<Decimal>,
+    pub period_fee: Option<Decimal>,
+    pub tiers: Option<Vec<SlaTier>>,
+    pub cap: Option<Option<SlaCap>>,
+    pub minimum_credit: Option<Option<Decimal>>,
+    pub measurement_period: Option<MeasurementPeriod>,
+}
+
+/// Changes an SLA's terms at `expected_version`. Periods already recorded keep the evaluation
+/// and credit they were given; the new terms apply to periods recorded from now on. The metric
+/// never changes, and the measurement period only while no period is recorded (409
+/// `periods_recorded`).
+pub fn update(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    changes: SlaChanges,
+) -> AppResult<Sla> {
+    let before = get(tx, id)?;
+    crate::lifecycle::check_version("SLA", id, before.sla.version, expected_version)?;
+    let contract = contract(tx, before.sla.contract_id)?;
+    if contract.status == ContractStatus::Terminated {
+        return Err(contract.refuse("change an SLA of"));
+    }
+    if let Some(kind) = changes.measurement_period {
+        if kind != before.draft.measurement_period && !repo::periods(tx, &before)?.is_empty() {
+            return Err(AppError::conflict(
+                "periods_recorded",
+                format!(
+                    "SLA {id} already has recorded {} periods; its measurement period cannot change",
+                    before.draft.measurement_period.as_str()
+                ),
+            ));
+        }
+    }
+    let currency = before.draft.period_fee.currency();
+    let d = &before.draft;
+    let fields = SlaFields {
+        name: changes.name.unwrap_or_else(|| d.name.clone()),
+        metric: d.metric,
+        direction: Some(d.direction),
+        unit: Some(changes.unit.unwrap_or_else(|| d.unit.clone())),
+        target: changes.target.unwrap_or(d.target),
+        period_fee: changes.period_fee.unwrap_or(d.period_fee.amount()),
+        tiers: changes.tiers.unwrap_or_else(|| d.tiers.clone()),
+        cap: changes.cap.unwrap_or_else(|| d.cap.clone()),
+        minimum_credit: changes
+            .minimum_credit
+            .unwrap_or_else(|| d.minimum_credit.map(|m| m.amount())),
+        measurement_period: changes.measurement_period.unwrap_or(d.measurement_period),
+    };
+    let draft = SlaDraft::parse(fields, currency)?;
+    if !repo::update(tx, id, expected_version, &draft, clock::now())? {
+        let current = get(tx, id)?;
+        return Err(AppError::version_conflict(
+            "SLA",
+            id,
+            expected_version,
+            current.sla.version,
+        ));
+    }
+    let after = get(tx, id)?.sla;
+    audit::record(
+        tx,
+        &actor.name,
+        "sla.update",
+        "sla",
+        id,
+        Some(&before.sla),
+        Some(&after),
+    )?;
+    Ok(after)
 }
 
 fn get(conn: &mut DbConnection, id: i64) -> AppResult<StoredSla> {
