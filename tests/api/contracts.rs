@@ -942,6 +942,51 @@ async fn sows_and_milestone_acceptance(app: TestApp) {
         ("200000.00", "10000.00")
     );
 
+    // Milestones added later count against the SOW with those it has: a smaller SOW with room
+    // for one more milestone of 5,000.00, not 5,000.01.
+    let small = app
+        .post(
+            &path,
+            Procurement,
+            &sow(project, "10000.00", json!([milestone("Kick-off", "5000")])),
+        )
+        .await
+        .expect(201)
+        .body;
+    let add = format!("/api/v1/sows/{}/milestones", id_of(&small));
+    let refused = app
+        .post(
+            &add,
+            Procurement,
+            &json!({"milestones": [milestone("Extra", "5000.01")]}),
+        )
+        .await
+        .expect_problem(409, "milestones_exceed_sow");
+    assert_eq!(s(&refused.body["context"]["over_by"]), "0.01");
+    app.post(
+        &add,
+        Procurement,
+        &json!({"milestones": [milestone("", "1")]}),
+    )
+    .await
+    .expect_invalid("milestones[0].name");
+    app.post(&add, Pm, &json!({"milestones": [milestone("Extra", "1")]}))
+        .await
+        .expect_problem(403, "forbidden");
+    let grown = app
+        .post(
+            &add,
+            Procurement,
+            &json!({"milestones": [milestone("Handover", "5000.00")]}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s(&grown["milestones_total"]), "10000.00");
+    assert_eq!(grown["milestones"].as_array().map(Vec::len), Some(2));
+    assert_eq!(s(&grown["milestones"][1]["status"]), "pending");
+    assert_eq!(grown["version"], 2);
+
     let milestone_id = id_of(&created["milestones"][0]);
     let step = |action: &str, role, body: Value| {
         let app = &app;

@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_sows)
         .service(create_sow)
+        .service(add_milestones)
         .service(submit_milestone)
         .service(accept_milestone)
         .service(reject_milestone);
@@ -126,6 +127,43 @@ pub async fn create_sow(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/contracts/{contract_id}/sows")))
         .json(created))
+}
+
+/// Milestones to add to a SOW.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMilestones {
+    /// The new milestones (pending).
+    pub milestones: Vec<CreateMilestone>,
+}
+
+/// Add milestones to a SOW (its milestones never add up to more than the SOW).
+#[utoipa::path(tag = "contracts", params(("id" = i64, Path, description = "SOW id")), request_body = AddMilestones, responses((status = 200, description = "The SOW with its milestones", body = Sow)))]
+#[post("/sows/{id}/milestones")]
+pub async fn add_milestones(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<i64>,
+    body: JsonBody,
+) -> AppResult<HttpResponse> {
+    actor.require(Action::WriteContracts)?;
+    let input: AddMilestones = body.parse()?;
+    let milestones = input
+        .milestones
+        .into_iter()
+        .map(|m| MilestoneInput {
+            name: m.name,
+            amount: m.amount.0,
+            due_date: m.due_date,
+            acceptance_criteria: m.acceptance_criteria,
+        })
+        .collect();
+    let sow_id = id.into_inner();
+    let sow = state
+        .db
+        .write(move |tx| service::add_milestones(tx, &actor, sow_id, milestones, today()))
+        .await?;
+    Ok(HttpResponse::Ok().json(sow))
 }
 
 async fn move_milestone(

@@ -108,9 +108,16 @@ pub fn insert(
         ))
         .returning(sows::id)
         .get_result(conn)?;
+    insert_milestones(conn, id, &sow.milestones)?;
+    Ok(id)
+}
+
+/// Adds pending milestones to a SOW.
+pub fn insert_milestones(conn: &mut DbConnection, id: i64, new: &[NewMilestone]) -> AppResult<()> {
+    use crate::money::storage::money_to_units;
     // One statement per milestone: a SOW has a handful, and multi-row VALUES is not available
     // across both engines in Diesel's multi-connection.
-    for milestone in &sow.milestones {
+    for milestone in new {
         diesel::insert_into(milestones::table)
             .values((
                 milestones::sow_id.eq(id),
@@ -123,7 +130,7 @@ pub fn insert(
             ))
             .execute(conn)?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// The stored values of a contract's SOWs, in 1/10,000 units.
@@ -247,4 +254,24 @@ pub fn project_of_sow(conn: &mut DbConnection, sow_id: i64) -> AppResult<Option<
         .select(sows::project_id)
         .get_result(conn)
         .optional()?)
+}
+
+/// The contract a SOW belongs to.
+pub fn contract_of_sow(conn: &mut DbConnection, sow_id: i64) -> AppResult<Option<i64>> {
+    Ok(sows::table
+        .filter(sows::id.eq(sow_id))
+        .select(sows::contract_id)
+        .get_result(conn)
+        .optional()?)
+}
+
+/// Records that a SOW changed.
+pub fn touch(conn: &mut DbConnection, sow_id: i64, now: NaiveDateTime) -> AppResult<()> {
+    diesel::update(sows::table.filter(sows::id.eq(sow_id)))
+        .set((
+            sows::version.eq(sows::version + 1),
+            sows::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

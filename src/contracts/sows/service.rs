@@ -194,6 +194,98 @@ pub fn create(
     Ok(created)
 }
 
+/// Adds milestones to a SOW of a draft or active contract; all of its milestones together never
+/// add up to more than the SOW (409 `milestones_exceed_sow` with the figures).
+pub fn add_milestones(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    sow_id: i64,
+    input: Vec<MilestoneInput>,
+    today: NaiveDate,
+) -> AppResult<Sow> {
+    let contract_id =
+        repo::contract_of_sow(tx, sow_id)?.ok_or_else(|| AppError::not_found("SOW", sow_id))?;
+    let contract = contract(tx, contract_id, today)?;
+    if !matches!(
+        contract.status,
+        ContractStatus::Draft | ContractStatus::Active
+    ) {
+        return Err(contract.refuse("add milestones to a statement of work of"));
+    }
+    let currency = currency_of(&contract)?;
+    let find = |tx: &mut Tx<'_>| -> AppResult<Sow> {
+        repo::of_contract(tx, contract_id, currency)?
+            .into_iter()
+            .find(|s| s.id == sow_id)
+            .ok_or_else(|| AppError::not_found("SOW", sow_id))
+    };
+    let before = find(tx)?;
+    let mut v = Validator::new();
+    if input.is_empty() || input.len() + before.milestones.len() > 100 {
+        v.fail("milestones", "give 1 to 100 milestones in all");
+    }
+    let mut added = Vec::new();
+    for (i, m) in input.iter().enumerate() {
+        let name = v.check(format!("milestones[{i}].name"), required_text(&m.name, 200));
+        let amount = v.check(
+            format!("milestones[{i}].amount"),
+            positive(m.amount, currency, false),
+        );
+        let criteria = v.check(
+            format!("milestones[{i}].acceptance_criteria"),
+            required_text(&m.acceptance_criteria, 2_000),
+        );
+        if let (Some(name), Some(amount), Some(acceptance_criteria)) = (name, amount, criteria) {
+            added.push(NewMilestone {
+                name,
+                amount,
+                due_date: m.due_date,
+                acceptance_criteria,
+            });
+        }
+    }
+    v.finish()?;
+    let value = Money::new(
+        parse_decimal(&before.value).map_err(AppError::internal)?,
+        currency,
+    )?;
+    let existing = Money::new(
+        parse_decimal(&before.milestones_total).map_err(AppError::internal)?,
+        currency,
+    )?;
+    let mut total = existing;
+    for m in &added {
+        total = total.checked_add(&m.amount)?;
+    }
+    if total.amount() > value.amount() {
+        return Err(AppError::conflict(
+            "milestones_exceed_sow",
+            format!(
+                "the milestones would add up to {total} (existing {existing}) but the SOW is worth {value}"
+            ),
+        )
+        .with_context(serde_json::json!({
+            "sow_value": value.amount().to_string(),
+            "existing_milestones": existing.amount().to_string(),
+            "milestones_total": total.amount().to_string(),
+            "over_by": total.checked_sub(&value)?.amount().to_string(),
+        })));
+    }
+    repo::insert_milestones(tx, sow_id, &added)?;
+    repo::touch(tx, sow_id, clock::now())?;
+    let after = find(tx)?;
+    audit::record(
+        tx,
+        &actor.name,
+        "sow.add_milestones",
+        "sow",
+        sow_id,
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
+}
+
 /// The SOWs of a contract.
 pub fn list(conn: &mut DbConnection, contract_id: i64, today: NaiveDate) -> AppResult<Vec<Sow>> {
     let contract = contract(conn, contract_id, today)?;
