@@ -9,7 +9,7 @@
 //! thresholds are evaluated in the same transaction.
 
 use crate::audit;
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::budgets::model::parse_month;
 use crate::clock;
 use crate::db::schema::{budget_line_estimates as estimates, progress_records as progress};
@@ -65,18 +65,14 @@ pub struct Progress {
 
 /// Only a PM or an admin enters forecasts; a PM must be the project's named PM when it has one.
 fn check_project_pm(actor: &Actor, project: &Project) -> AppResult<()> {
-    if actor.role != Role::Pm {
+    if crate::projects::model::acts_as_pm(project, actor.role, &actor.name) {
         return Ok(());
     }
-    match project.pm_name.as_deref() {
-        Some(pm) if !pm.trim().eq_ignore_ascii_case(actor.name.trim()) => {
-            Err(AppError::forbidden(format!(
-                "project {}'s PM is {pm}: only they (or an admin) enter its forecast",
-                project.code
-            )))
-        }
-        _ => Ok(()),
-    }
+    Err(AppError::forbidden(format!(
+        "project {}'s PM is {}: only they (or an admin) enter its forecast",
+        project.code,
+        project.pm_name.as_deref().unwrap_or_default()
+    )))
 }
 
 /// Records a new estimate to complete for a budget line.

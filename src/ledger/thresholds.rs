@@ -138,13 +138,22 @@ pub fn evaluate(conn: &mut DbConnection, project_id: i64, now: NaiveDateTime) ->
     if crossings.is_empty() {
         return Ok(0);
     }
+    let remaining = crate::money::Money::round(
+        budget
+            .checked_sub(used)
+            .ok_or_else(|| crate::error::AppError::internal(anyhow::anyhow!("figure overflow")))?,
+        project.currency()?,
+        crate::money::RoundingPoint::Presentation,
+    )?
+    .amount()
+    .to_string();
     // Alerts are rare: only now is the whole forecast worked out, for the message.
     let forecast =
         projection::of_project(conn, project_id, now.date(), projection::DEFAULT_WINDOW)?;
     let mut raised = 0;
     for (measure, threshold, count) in crossings {
         let key = decimal_to_text(threshold);
-        let message = Message::new(&project, &forecast, measure, &key);
+        let message = Message::new(&project, &forecast, measure, &key, &remaining);
         let recipients: Vec<String> = [
             project.pm_email.clone(),
             project.finance_owner_email.clone(),
@@ -227,7 +236,13 @@ struct Message {
 }
 
 impl Message {
-    fn new(project: &Project, forecast: &Forecast, measure: &str, threshold: &str) -> Message {
+    fn new(
+        project: &Project,
+        forecast: &Forecast,
+        measure: &str,
+        threshold: &str,
+        remaining: &str,
+    ) -> Message {
         let f = &forecast.project;
         let currency = &forecast.currency;
         let run_out = match &f.run_rate.run_out_month {
@@ -266,7 +281,7 @@ impl Message {
             f.budget,
             f.actual,
             f.committed,
-            remaining(f),
+            remaining,
             f.eac,
             f.eac_percent,
             f.vac,
@@ -331,11 +346,6 @@ impl Message {
             html,
         }
     }
-}
-
-fn remaining(f: &projection::ForecastFigures) -> String {
-    let parse = |s: &str| parse_decimal(s).unwrap_or(Decimal::ZERO);
-    (parse(&f.budget) - parse(&f.actual) - parse(&f.committed)).to_string()
 }
 
 #[cfg(test)]

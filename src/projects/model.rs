@@ -327,6 +327,17 @@ pub fn months_between(start: NaiveDate, end: NaiveDate) -> Vec<String> {
     months
 }
 
+/// Whether a PM token with this name acts for the project: when the project names a PM
+/// (`pm_name`, compared without case or surrounding spaces) only that PM does; a project without
+/// a named PM accepts any PM. Other roles are judged by the permission table alone.
+pub fn acts_as_pm(project: &Project, role: crate::auth::Role, name: &str) -> bool {
+    role != crate::auth::Role::Pm
+        || project
+            .pm_name
+            .as_deref()
+            .is_none_or(|pm| pm.trim().eq_ignore_ascii_case(name.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

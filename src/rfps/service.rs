@@ -110,13 +110,15 @@ fn audit_rfp(
 pub fn create(tx: &mut Tx<'_>, actor: &Actor, input: RfpInput) -> AppResult<Rfp> {
     let values = values(tx, input)?;
     let now = clock::now();
+    // The number needs the id; a random placeholder keeps the unique column unique meanwhile
+    // (two instances creating RFPs in the same instant never collide).
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("OS randomness: {e}")))?;
     let id = repo::insert(
         tx,
         &values,
-        &format!(
-            "pending-{}",
-            now.and_utc().timestamp_nanos_opt().unwrap_or(0)
-        ),
+        &format!("pending-{}", hex::encode(random)),
         &actor.name,
         now,
     )?;
@@ -831,7 +833,12 @@ fn check_scoring_complete(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<()> {
 /// decide) has its consensus score: it cannot be recorded once prices are open, and the award
 /// needs it. Nothing of the evaluation is shown here, so the seal holds.
 fn check_consensus_complete(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<()> {
-    let evaluated = evaluate(conn, rfp)?;
+    consensus_complete(rfp, &evaluate(conn, rfp)?)
+}
+
+/// A 409 `consensus_incomplete` listing (the first 50 of) the scored criteria of ranked bids
+/// that have no consensus score.
+fn consensus_complete(rfp: &Rfp, evaluated: &Evaluated) -> AppResult<()> {
     let e = &evaluated.evaluation;
     let agreed: HashSet<(i64, i64)> = e.consensus.iter().map(|c| (c.0, c.1)).collect();
     let mut missing = Vec::new();
@@ -850,7 +857,7 @@ fn check_consensus_complete(conn: &mut DbConnection, rfp: &Rfp) -> AppResult<()>
     Err(AppError::conflict(
         "consensus_incomplete",
         format!(
-            "RFP {} requires consensus scores before prices open; {count} are missing",
+            "RFP {} requires consensus scores; {count} are missing",
             rfp.number
         ),
     )
@@ -1499,31 +1506,7 @@ pub fn award(
     let evaluated = evaluate(tx, &before)?;
     let ranking = &evaluated.ranking;
     if before.scoring.consensus_required {
-        let agreed: HashSet<(i64, i64)> = evaluated
-            .evaluation
-            .consensus
-            .iter()
-            .map(|c| (c.0, c.1))
-            .collect();
-        let mut missing = Vec::new();
-        for ranked in &ranking.ranked {
-            for c in &evaluated.evaluation.loaded.criteria {
-                if c.kind()? == CriterionKindName::Scored && !agreed.contains(&(ranked.bid, c.id)) {
-                    missing.push(serde_json::json!({ "bid_id": ranked.bid, "criterion_id": c.id }));
-                }
-            }
-        }
-        if !missing.is_empty() {
-            return Err(AppError::conflict(
-                "consensus_incomplete",
-                format!(
-                    "RFP {} requires consensus scores; {} are missing",
-                    before.number,
-                    missing.len()
-                ),
-            )
-            .with_context(serde_json::json!({ "missing": missing })));
-        }
+        consensus_complete(&before, &evaluated)?;
     }
     let Some(chosen) = ranking.ranked.iter().find(|r| r.bid == input.bid_id) else {
         if ranking.disqualified.iter().any(|d| d.bid == input.bid_id) {

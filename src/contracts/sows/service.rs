@@ -62,6 +62,35 @@ fn positive(amount: Decimal, currency: Currency, allow_zero: bool) -> Result<Mon
     Ok(money)
 }
 
+/// Checks milestones as sent, recording every bad field in `v`; returns the good ones.
+fn new_milestones(
+    v: &mut Validator,
+    currency: Currency,
+    input: &[MilestoneInput],
+) -> Vec<NewMilestone> {
+    let mut milestones = Vec::new();
+    for (i, m) in input.iter().enumerate() {
+        let name = v.check(format!("milestones[{i}].name"), required_text(&m.name, 200));
+        let amount = v.check(
+            format!("milestones[{i}].amount"),
+            positive(m.amount, currency, false),
+        );
+        let criteria = v.check(
+            format!("milestones[{i}].acceptance_criteria"),
+            required_text(&m.acceptance_criteria, 2_000),
+        );
+        if let (Some(name), Some(amount), Some(acceptance_criteria)) = (name, amount, criteria) {
+            milestones.push(NewMilestone {
+                name,
+                amount,
+                due_date: m.due_date,
+                acceptance_criteria,
+            });
+        }
+    }
+    milestones
+}
+
 /// Adds a SOW to a draft or active contract, refusing milestones beyond its value and SOWs
 /// beyond the contract's ceiling.
 pub fn create(
@@ -103,26 +132,7 @@ pub fn create(
     if input.milestones.len() > 100 {
         v.fail("milestones", "at most 100 milestones");
     }
-    let mut milestones = Vec::new();
-    for (i, m) in input.milestones.iter().enumerate() {
-        let name = v.check(format!("milestones[{i}].name"), required_text(&m.name, 200));
-        let amount = v.check(
-            format!("milestones[{i}].amount"),
-            positive(m.amount, currency, false),
-        );
-        let criteria = v.check(
-            format!("milestones[{i}].acceptance_criteria"),
-            required_text(&m.acceptance_criteria, 2_000),
-        );
-        if let (Some(name), Some(amount), Some(acceptance_criteria)) = (name, amount, criteria) {
-            milestones.push(NewMilestone {
-                name,
-                amount,
-                due_date: m.due_date,
-                acceptance_criteria,
-            });
-        }
-    }
+    let milestones = new_milestones(&mut v, currency, &input.milestones);
     v.finish()?;
     let value = value.ok_or_else(|| AppError::invalid("value", "is required"))?;
     let milestones_total: i128 = milestones.iter().map(|m| m.amount.minor_units()).sum();
@@ -224,26 +234,7 @@ pub fn add_milestones(
     if input.is_empty() || input.len() + before.milestones.len() > 100 {
         v.fail("milestones", "give 1 to 100 milestones in all");
     }
-    let mut added = Vec::new();
-    for (i, m) in input.iter().enumerate() {
-        let name = v.check(format!("milestones[{i}].name"), required_text(&m.name, 200));
-        let amount = v.check(
-            format!("milestones[{i}].amount"),
-            positive(m.amount, currency, false),
-        );
-        let criteria = v.check(
-            format!("milestones[{i}].acceptance_criteria"),
-            required_text(&m.acceptance_criteria, 2_000),
-        );
-        if let (Some(name), Some(amount), Some(acceptance_criteria)) = (name, amount, criteria) {
-            added.push(NewMilestone {
-                name,
-                amount,
-                due_date: m.due_date,
-                acceptance_criteria,
-            });
-        }
-    }
+    let added = new_milestones(&mut v, currency, &input);
     v.finish()?;
     let value = Money::new(
         parse_decimal(&before.value).map_err(AppError::internal)?,
@@ -329,15 +320,15 @@ fn check_project_pm(
         return Ok(());
     };
     let project = crate::projects::service::get(conn, project_id)?;
-    match project.pm_name.as_deref() {
-        Some(pm) if !pm.trim().eq_ignore_ascii_case(actor.name.trim()) => {
-            Err(AppError::forbidden(format!(
-                "milestone {} is on project {}, whose PM is {pm}: only they (or an admin) accept or reject it",
-                milestone.id, project.code
-            )))
-        }
-        _ => Ok(()),
+    if crate::projects::model::acts_as_pm(&project, actor.role, &actor.name) {
+        return Ok(());
     }
+    Err(AppError::forbidden(format!(
+        "milestone {} is on project {}, whose PM is {}: only they (or an admin) accept or reject it",
+        milestone.id,
+        project.code,
+        project.pm_name.as_deref().unwrap_or_default()
+    )))
 }
 
 /// Moves a milestone at `expected_version`.
