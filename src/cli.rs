@@ -124,6 +124,8 @@ pub enum Command {
     /// Alerts: run the scheduled checks and deliver what is due, once, then exit.
     #[command(subcommand)]
     Alerts(AlertCommand),
+    /// Import a spreadsheet: every row is checked, then all of it is written or none.
+    Import(ImportArgs),
 }
 
 /// Alert commands.
@@ -148,6 +150,17 @@ pub struct ServeArgs {
     /// Seconds to let in-flight requests finish on SIGINT/SIGTERM.
     #[arg(long, env = "PROCURA_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    #[command(flatten)]
+    pub purchasing: PurchasingArgs,
+    #[command(flatten)]
+    pub import_limits: ImportLimitArgs,
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+}
+
+/// The purchase-to-pay rules (the server's, and an import's, which runs the same services).
+#[derive(Debug, Clone, Args)]
+pub struct PurchasingArgs {
     /// Purchase-order approval bands: `LIMIT:APPROVALS:ROLE|ROLE;…;*:APPROVALS:ROLES`, limits
     /// in the budget's currency, ascending.
     #[arg(long, env = "PROCURA_PO_APPROVAL_BANDS", value_parser = parse_bands,
@@ -166,8 +179,114 @@ pub struct ServeArgs {
     /// Days within which a same-vendor, same-total invoice is held as a suspected duplicate.
     #[arg(long, env = "PROCURA_DUPLICATE_INVOICE_DAYS", default_value_t = 7)]
     pub duplicate_invoice_days: u32,
+}
+
+impl PurchasingArgs {
+    /// The rules these flags describe.
+    pub fn rules(&self) -> config::PurchasingRules {
+        config::PurchasingRules {
+            approval: self.po_approval_bands.clone(),
+            over_receipt_percent: self.over_receipt_percent,
+            approver_may_receive: self.approver_may_receive,
+            asset_tag_pattern: self.asset_tag_pattern.clone(),
+            duplicate_invoice_days: self.duplicate_invoice_days,
+        }
+    }
+}
+
+/// Limits on spreadsheet imports.
+#[derive(Debug, Clone, Args)]
+pub struct ImportLimitArgs {
+    /// Largest import file, in bytes (413 above).
+    #[arg(long, env = "PROCURA_IMPORT_MAX_BYTES", default_value_t = crate::imports::Limits::default().max_bytes)]
+    pub import_max_bytes: u64,
+    /// Most data rows an import reads.
+    #[arg(long, env = "PROCURA_IMPORT_MAX_ROWS", default_value_t = crate::imports::Limits::default().max_rows)]
+    pub import_max_rows: usize,
+    /// Most columns an imported row may use.
+    #[arg(long, env = "PROCURA_IMPORT_MAX_COLUMNS", default_value_t = crate::imports::Limits::default().max_columns)]
+    pub import_max_columns: usize,
+    /// Most non-empty cells in an imported sheet.
+    #[arg(long, env = "PROCURA_IMPORT_MAX_CELLS", default_value_t = crate::imports::Limits::default().max_cells)]
+    pub import_max_cells: usize,
+    /// Most bytes an xlsx, xlsb or ods package may unpack to.
+    #[arg(long, env = "PROCURA_IMPORT_MAX_EXPANDED_BYTES", default_value_t = crate::imports::Limits::default().max_expanded_bytes)]
+    pub import_max_expanded_bytes: u64,
+}
+
+impl ImportLimitArgs {
+    /// The limits these flags describe.
+    pub fn limits(&self) -> crate::imports::Limits {
+        crate::imports::Limits {
+            max_bytes: self.import_max_bytes,
+            max_rows: self.import_max_rows,
+            max_columns: self.import_max_columns,
+            max_cells: self.import_max_cells,
+            max_expanded_bytes: self.import_max_expanded_bytes,
+        }
+    }
+}
+
+/// `procura import`: a spreadsheet into the database, as the API's upload does.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: xlsx, xlsm, xlsb, xls, ods or CSV.
+    pub file: std::path::PathBuf,
+    /// What it holds: vendors, budget_lines, fx_rates, purchase_orders, invoices, assets or
+    /// sla_measurements.
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: crate::imports::ImportKind,
+    /// Check every row and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The sheet to read (default: the first that fits the kind).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// The text date format besides YYYY-MM-DD (DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, DD-MM-YYYY,
+    /// YYYY/MM/DD, D MMM YYYY).
+    #[arg(long, value_parser = parse_date_format)]
+    pub date_format: Option<crate::imports::values::DateFormat>,
+    /// Text numbers are written 1.234,56.
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// CSV: the delimiter (one character, or `tab`).
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+    /// CSV: the encoding when not UTF-8 (windows-1252, iso-8859-1, …).
+    #[arg(long, value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// The name recorded as the importer in the audit log.
+    #[arg(long = "as", default_value = "cli")]
+    pub actor: String,
+    /// Where to write the workbook with an error column when rows are bad (default: beside
+    /// the file, as NAME.errors.xlsx).
+    #[arg(long)]
+    pub error_workbook: Option<std::path::PathBuf>,
     #[command(flatten)]
-    pub alerts: AlertArgs,
+    pub purchasing: PurchasingArgs,
+    #[command(flatten)]
+    pub import_limits: ImportLimitArgs,
+}
+
+fn parse_kind(text: &str) -> Result<crate::imports::ImportKind, String> {
+    crate::imports::ImportKind::parse(text).ok_or_else(|| {
+        format!("`{text}` is not a kind of import: vendors, budget_lines, fx_rates, purchase_orders, invoices, assets or sla_measurements")
+    })
+}
+
+fn parse_date_format(text: &str) -> Result<crate::imports::values::DateFormat, String> {
+    crate::imports::values::DateFormat::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a date format Procura reads"))
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    crate::imports::handlers::delimiter(text)
+        .ok_or_else(|| "one character such as , ; | or tab".to_string())
+}
+
+fn parse_encoding(text: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    encoding_rs::Encoding::for_label(text.as_bytes())
+        .ok_or_else(|| format!("`{text}` is not an encoding name"))
 }
 
 fn parse_bands(text: &str) -> Result<crate::purchase_orders::approval::ApprovalPolicy, String> {
@@ -234,6 +353,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             run_token(&db, command)
         }
         Command::Serve(args) => serve(&cli.database, args),
+        Command::Import(args) => {
+            let db = open(&cli.database)?;
+            db.migrate()?;
+            crate::imports::cli::run(&db, args)
+        }
         Command::Alerts(AlertCommand::Run(args)) => {
             let db = open(&cli.database)?;
             db.migrate()?;
@@ -311,14 +435,9 @@ fn serve(database: &DatabaseArgs, args: ServeArgs) -> anyhow::Result<()> {
         workers: args.workers,
         max_body_bytes: args.max_body_bytes,
         shutdown_timeout_secs: args.shutdown_timeout,
-        purchasing: config::PurchasingRules {
-            approval: args.po_approval_bands,
-            over_receipt_percent: args.over_receipt_percent,
-            approver_may_receive: args.approver_may_receive,
-            asset_tag_pattern: args.asset_tag_pattern,
-            duplicate_invoice_days: args.duplicate_invoice_days,
-        },
+        purchasing: args.purchasing.rules(),
         alerts: args.alerts.settings(),
+        import_limits: args.import_limits.limits(),
     };
     let engine = db.engine();
     let runtime = actix_web::rt::System::new();

@@ -27,6 +27,8 @@ pub struct Settings {
     pub purchasing: PurchasingRules,
     /// Alert delivery and the scheduled checks.
     pub alerts: AlertSettings,
+    /// Limits on spreadsheet imports.
+    pub import_limits: crate::imports::Limits,
 }
 
 /// Where alerts go and how often the server looks for work.
@@ -82,6 +84,7 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             purchasing: PurchasingRules::default(),
             alerts: AlertSettings::default(),
+            import_limits: crate::imports::Limits::default(),
         }
     }
 }

@@ -234,6 +234,28 @@ impl AppError {
         &self.errors
     }
 
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The extra facts, if any.
+    pub fn context(&self) -> Option<&serde_json::Value> {
+        self.context.as_ref()
+    }
+
+    /// 422 with a specific code listing the cells or fields at fault.
+    pub fn unprocessable_fields(
+        code: &'static str,
+        detail: impl Into<String>,
+        errors: Vec<FieldError>,
+    ) -> Self {
+        Self {
+            errors,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+        }
+    }
+
     /// The problem document for this error.
     pub fn problem(&self) -> Problem {
         Problem {

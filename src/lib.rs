@@ -18,6 +18,7 @@ pub mod error;
 pub mod fx;
 pub mod http;
 pub mod idempotency;
+pub mod imports;
 pub mod invoices;
 pub mod ledger;
 pub mod lifecycle;

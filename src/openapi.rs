@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "invoices", description = "Invoices, credit memos, matching, holds and payments"),
         (name = "alerts", description = "The alert outbox: delivery status, resends, the scheduled check"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "imports", description = "Spreadsheet imports: checked row by row, committed whole or not at all"),
         (name = "operations", description = "Health and metrics")
     )
 )]

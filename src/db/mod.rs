@@ -203,6 +203,22 @@ impl Db {
         in_transaction(&mut conn, work)
     }
 
+    /// Runs a change in one transaction from a blocking thread, and lets the work decide at the
+    /// end whether to keep it: [`Decision::Keep`] commits, [`Decision::Discard`] rolls back
+    /// and still returns the value (a dry run, or an import with bad rows, reports what it
+    /// found and leaves nothing behind). An `Err` rolls back as in [`Db::write`].
+    pub fn write_or_discard_blocking<T, F>(&self, work: F) -> AppResult<Decision<T>>
+    where
+        F: FnOnce(&mut Tx<'_>) -> AppResult<Decision<T>>,
+    {
+        let mut conn = self.pool.get()?;
+        let _turn = match self.engine() {
+            Engine::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Engine::Postgres => None,
+        };
+        in_transaction_deciding(&mut conn, work)
+    }
+
     /// Runs a read from a blocking thread (the command line).
     pub fn read_blocking<T, F>(&self, work: F) -> AppResult<T>
     where
@@ -213,9 +229,26 @@ impl Db {
     }
 }
 
+/// What a [`Db::write_or_discard_blocking`] work decided.
+#[derive(Debug)]
+pub enum Decision<T> {
+    /// Commit the transaction.
+    Keep(T),
+    /// Roll the transaction back.
+    Discard(T),
+}
+
 /// A connection inside an open transaction. Only [`Db::write`] makes one.
 pub struct Tx<'c> {
     conn: &'c mut DbConnection,
+}
+
+impl Tx<'_> {
+    /// Runs `work` in a savepoint: on `Err` only its own changes are undone and the
+    /// transaction goes on (on PostgreSQL a failed statement would otherwise abort it whole).
+    pub fn savepoint<T>(&mut self, work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>) -> AppResult<T> {
+        self.conn.transaction(|conn| work(&mut Tx { conn }))
+    }
 }
 
 impl Deref for Tx<'_> {
@@ -237,6 +270,15 @@ fn in_transaction<T, F>(conn: &mut DbConnection, work: F) -> AppResult<T>
 where
     F: FnOnce(&mut Tx<'_>) -> AppResult<T>,
 {
+    match in_transaction_deciding(conn, |tx| work(tx).map(Decision::Keep))? {
+        Decision::Keep(value) | Decision::Discard(value) => Ok(value),
+    }
+}
+
+fn in_transaction_deciding<T, F>(conn: &mut DbConnection, work: F) -> AppResult<Decision<T>>
+where
+    F: FnOnce(&mut Tx<'_>) -> AppResult<Decision<T>>,
+{
     // Begin through the inner connection's own transaction manager, so Diesel tracks the
     // transaction (nested `transaction` calls become savepoints; a connection left inside a
     // transaction by a panic is reported broken and discarded by the pool).
@@ -250,12 +292,16 @@ where
     }?;
     let outcome = work(&mut Tx { conn });
     match outcome {
-        Ok(value) => {
+        Ok(Decision::Keep(value)) => {
             if let Err(error) = MultiTransactionManager::commit_transaction(conn) {
                 let _ = MultiTransactionManager::rollback_transaction(conn);
                 return Err(error.into());
             }
-            Ok(value)
+            Ok(Decision::Keep(value))
+        }
+        Ok(Decision::Discard(value)) => {
+            MultiTransactionManager::rollback_transaction(conn)?;
+            Ok(Decision::Discard(value))
         }
         Err(error) => {
             // The work's error is what the caller needs; a failed rollback leaves Diesel's

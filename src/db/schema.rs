@@ -782,3 +782,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     bid_consensus,
     rfp_awards,
 );
+
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        kind -> Text,
+        file_name -> Text,
+        sha256 -> Text,
+        format -> Text,
+        sheet -> Text,
+        status -> Text,
+        dry_run -> Bool,
+        rows_read -> BigInt,
+        error_count -> BigInt,
+        report -> Text,
+        error_workbook -> Nullable<Binary>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -28,11 +28,32 @@ impl Currency {
         self.0.code()
     }
 
+    /// The currency's usual symbol (`€`, `$`, `£`); several currencies share `$`.
+    pub fn symbol(&self) -> &'static str {
+        symbol_of(self.0)
+    }
+
     /// Decimal places of the minor unit (2 for EUR, 0 for JPY, 3 for KWD).
     pub fn minor_units(&self) -> u32 {
         // `parse` admits only currencies that have an exponent.
         self.0.exponent().map(u32::from).unwrap_or(0)
     }
+}
+
+/// The symbols are leaked once per currency used, so they can be handed out as `&'static str`
+/// (iso_currency builds them as `String`s on every call).
+fn symbol_of(currency: iso_currency::Currency) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static SYMBOLS: OnceLock<Mutex<HashMap<iso_currency::Currency, &'static str>>> =
+        OnceLock::new();
+    let mut symbols = SYMBOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    symbols
+        .entry(currency)
+        .or_insert_with(|| Box::leak(currency.symbol().symbol.into_boxed_str()))
 }
 
 impl FromStr for Currency {

@@ -1,0 +1,500 @@
+//! The import pipeline: check the file, find the sheet and its header row, read and check every
+//! row, then in one transaction resolve every reference and run every document through its
+//! domain service. Any error, or a dry run, rolls the whole transaction back; the report is
+//! the same either way. Every import that reaches its rows is recorded with its report.
+
+use super::cells::Row;
+use super::guard::Format;
+use super::headers::{match_headers, recognised, HeaderMap, HeaderProblem};
+use super::kinds::{self, Apply, Errors, Fields, Kind, Progress, Sheet};
+use super::limits::Limits;
+use super::lookup::Lookups;
+use super::model::{ImportKind, ImportReport, ImportStatus, RowError, REPORT_LIST_LIMIT};
+use super::read::{CsvDialect, Flow, Workbook};
+use super::repo;
+use super::values::TextRules;
+use crate::audit;
+use crate::auth::Actor;
+use crate::clock;
+use crate::config::PurchasingRules;
+use crate::db::{Db, Decision};
+use crate::error::{AppError, AppResult, FieldError};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// Rows searched for the header row (title rows above it are allowed).
+const HEADER_SEARCH_ROWS: usize = 20;
+
+/// What is asked of one import.
+pub struct ImportRequest {
+    /// What the file holds.
+    pub kind: ImportKind,
+    /// The file's name as uploaded.
+    pub file_name: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// Check only, write nothing.
+    pub dry_run: bool,
+    /// The sheet to read; by default the first whose header row fits the kind.
+    pub sheet: Option<String>,
+    /// How text values are written.
+    pub rules: TextRules,
+    /// How a CSV file is written.
+    pub dialect: CsvDialect,
+}
+
+/// The settings an import runs under.
+#[derive(Debug, Clone, Default)]
+pub struct ImportSettings {
+    /// Size and shape limits.
+    pub limits: Limits,
+    /// The purchasing rules the services apply.
+    pub purchasing: PurchasingRules,
+}
+
+/// The SHA-256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Runs an import (blocking: call it on a blocking thread).
+pub fn run(
+    db: &Db,
+    actor: &Actor,
+    settings: &ImportSettings,
+    request: ImportRequest,
+    progress: &dyn Progress,
+) -> AppResult<ImportReport> {
+    match request.kind {
+        ImportKind::Vendors => run_kind(
+            &kinds::vendors::Vendors,
+            db,
+            actor,
+            settings,
+            request,
+            progress,
+        ),
+        ImportKind::BudgetLines => run_kind(
+            &kinds::budget_lines::BudgetLines,
+            db,
+            actor,
+            settings,
+            request,
+            progress,
+        ),
+        ImportKind::FxRates => run_kind(
+            &kinds::fx_rates::FxRates,
+            db,
+            actor,
+            settings,
+            request,
+            progress,
+        ),
+        ImportKind::PurchaseOrders => run_kind(
+            &kinds::purchase_orders::PurchaseOrders,
+            db,
+            actor,
+            settings,
+            request,
+            progress,
+        ),
+        ImportKind::Invoices => run_kind(
+            &kinds::invoices::Invoices,
+            db,
+            actor,
+            settings,
+            request,
+            progress,
+        ),
+        ImportKind::Assets => run_kind(
+            &kinds::assets::Assets,
+            db,
+            actor,
+            settings,
+            request,
+            progress,
+        ),
+        ImportKind::SlaMeasurements => run_kind(
+            &kinds::sla_measurements::SlaMeasurements,
+            db,
+            actor,
+            settings,
+            request,
+            progress,
+        ),
+    }
+}
+
+/// The columns of a kind (for templates and documentation).
+pub fn columns_of(kind: ImportKind) -> (&'static [super::headers::Column], bool) {
+    fn of<K: Kind>(k: &K) -> (&'static [super::headers::Column], bool) {
+        (k.columns(), k.months())
+    }
+    match kind {
+        ImportKind::Vendors => of(&kinds::vendors::Vendors),
+        ImportKind::BudgetLines => of(&kinds::budget_lines::BudgetLines),
+        ImportKind::FxRates => of(&kinds::fx_rates::FxRates),
+        ImportKind::PurchaseOrders => of(&kinds::purchase_orders::PurchaseOrders),
+        ImportKind::Invoices => of(&kinds::invoices::Invoices),
+        ImportKind::Assets => of(&kinds::assets::Assets),
+        ImportKind::SlaMeasurements => of(&kinds::sla_measurements::SlaMeasurements),
+    }
+}
+
+fn run_kind<K: Kind>(
+    kind: &K,
+    db: &Db,
+    actor: &Actor,
+    settings: &ImportSettings,
+    request: ImportRequest,
+    progress: &dyn Progress,
+) -> AppResult<ImportReport> {
+    let sha256 = sha256_hex(&request.bytes);
+    if let Some(earlier) = db.read_blocking(|conn| repo::committed_with_sha(conn, &sha256))? {
+        return Err(duplicate(&earlier));
+    }
+    progress.phase("reading", None);
+    let mut workbook = Workbook::open(
+        &request.bytes,
+        &request.file_name,
+        request.dialect,
+        settings.limits,
+    )?;
+    let (sheet_name, map) = find_sheet(&mut workbook, kind, request.sheet.as_deref())?;
+    let epoch = workbook.epoch();
+    let sheet = Sheet {
+        name: &sheet_name,
+        map: &map,
+        columns: kind.columns(),
+        epoch,
+        rules: request.rules,
+    };
+    let mut errors = Errors::default();
+    let mut lines = Vec::new();
+    let mut rows_read: u64 = 0;
+    workbook.rows(&sheet_name, &mut |row: Row| {
+        if row.number <= map.row {
+            return Flow::More;
+        }
+        rows_read += 1;
+        if rows_read % 1024 == 0 {
+            progress.advance(1024);
+        }
+        let mut fields = Fields::new(&sheet, &row, &mut errors);
+        if let Some(line) = kind.parse(&mut fields, &row) {
+            lines.push(line);
+        }
+        Flow::More
+    })?;
+    progress.advance(rows_read % 1024);
+    let created_at = clock::now();
+    let format = workbook.format();
+    let summary = Summary {
+        kind: request.kind,
+        file_name: request.file_name.clone(),
+        sha256: sha256.clone(),
+        format,
+        sheet: sheet_name.clone(),
+        map: &map,
+        dry_run: request.dry_run,
+        rows_read,
+        actor: actor.name.clone(),
+        created_at: DateTime::from_naive_utc_and_offset(created_at, Utc),
+    };
+    let decided = db.write_or_discard_blocking(|tx| {
+        if let Some(earlier) = repo::committed_with_sha(tx, &sha256)? {
+            return Err(duplicate(&earlier));
+        }
+        let mut apply = Apply {
+            tx,
+            actor,
+            purchasing: &settings.purchasing,
+            sheet: &sheet,
+            lookups: Lookups::default(),
+            errors: &mut errors,
+            documents: Vec::new(),
+            counts: Default::default(),
+            progress,
+        };
+        kind.apply(&mut apply, lines)?;
+        let (documents, counts) = (apply.documents, apply.counts);
+        let failed = !errors.is_empty();
+        let status = match (failed, request.dry_run) {
+            (true, _) => ImportStatus::Rejected,
+            (false, true) => ImportStatus::Validated,
+            (false, false) => ImportStatus::Committed,
+        };
+        let mut report = summary.report(status, counts, documents);
+        if status != ImportStatus::Committed {
+            return Ok(Decision::Discard(report));
+        }
+        let id = repo::insert(tx, &report, None, created_at)?;
+        report.id = Some(id);
+        audit::record(
+            tx,
+            &actor.name,
+            "import.commit",
+            "import",
+            id,
+            None::<&()>,
+            Some(&json!({
+                "kind": report.kind,
+                "file_name": report.file_name,
+                "sha256": report.sha256,
+                "sheet": report.sheet,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+            })),
+        )?;
+        Ok(Decision::Keep(report))
+    })?;
+    let report = match decided {
+        Decision::Keep(report) => report,
+        Decision::Discard(mut report) => {
+            // Nothing of the import was kept: ids of records it would have made mean nothing.
+            for document in &mut report.documents {
+                document.id = None;
+            }
+            let workbook_bytes = if errors.is_empty() {
+                None
+            } else {
+                let (mut kept, count) = std::mem::take(&mut errors).into_sorted();
+                fill_values(&mut workbook, &sheet_name, &mut kept)?;
+                let bytes =
+                    super::report_xlsx::error_workbook(&mut workbook, &sheet_name, map.row, &kept)?;
+                report.error_count = count;
+                kept.truncate(REPORT_LIST_LIMIT);
+                report.errors = kept;
+                Some(bytes)
+            };
+            db.write_blocking(|tx| {
+                let id = repo::insert(tx, &report, workbook_bytes.as_deref(), created_at)?;
+                report.id = Some(id);
+                if workbook_bytes.is_some() {
+                    report.error_workbook = Some(format!("/api/v1/imports/{id}/errors.xlsx"));
+                }
+                repo::store_report(tx, id, &report)?;
+                Ok(report)
+            })?
+        }
+    };
+    Ok(report)
+}
+
+/// What every report says about the file, gathered before the transaction.
+struct Summary<'a> {
+    kind: ImportKind,
+    file_name: String,
+    sha256: String,
+    format: Format,
+    sheet: String,
+    map: &'a HeaderMap,
+    dry_run: bool,
+    rows_read: u64,
+    actor: String,
+    created_at: DateTime<Utc>,
+}
+
+impl Summary<'_> {
+    fn report(
+        &self,
+        status: ImportStatus,
+        counts: kinds::Counts,
+        documents: Vec<super::model::ImportedDocument>,
+    ) -> ImportReport {
+        ImportReport {
+            id: None,
+            kind: self.kind,
+            file_name: self.file_name.clone(),
+            sha256: self.sha256.clone(),
+            format: self.format.as_str().to_string(),
+            sheet: self.sheet.clone(),
+            header_row: self.map.row,
+            dry_run: self.dry_run,
+            status,
+            rows: self.rows_read,
+            created: counts.created,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            columns: self.map.mapped.clone(),
+            unknown_columns: self.map.unknown.clone(),
+            error_count: 0,
+            errors: Vec::new(),
+            documents,
+            error_workbook: None,
+            created_by: self.actor.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+fn duplicate(earlier: &repo::EarlierImport) -> AppError {
+    AppError::conflict(
+        "duplicate_import",
+        format!(
+            "this file (SHA-256 {}) was already imported: import {} of {} by {} at {}",
+            earlier.sha256, earlier.id, earlier.file_name, earlier.created_by, earlier.created_at
+        ),
+    )
+    .with_context(json!({ "import_id": earlier.id, "file_name": earlier.file_name, "created_by": earlier.created_by }))
+}
+
+/// Sets each error's `value` to its cell as written (errors found while applying know their
+/// row and column but not the cell).
+fn fill_values(workbook: &mut Workbook<'_>, sheet: &str, errors: &mut [RowError]) -> AppResult<()> {
+    if errors
+        .iter()
+        .all(|e| !e.value.is_empty() || e.column.is_none())
+    {
+        return Ok(());
+    }
+    let mut next = 0;
+    workbook.rows(sheet, &mut |row: Row| {
+        while next < errors.len() && errors[next].row < row.number {
+            next += 1;
+        }
+        let mut at = next;
+        while at < errors.len() && errors[at].row == row.number {
+            let error = &mut errors[at];
+            if let Some(column) = &error.column {
+                if error.value.is_empty() {
+                    error.value = kinds::shorten(row.cell(column_index(column)).to_string());
+                }
+            }
+            at += 1;
+        }
+        if next >= errors.len() {
+            Flow::Enough
+        } else {
+            Flow::More
+        }
+    })
+}
+
+/// The 0-based index of a column letter.
+pub fn column_index(letters: &str) -> usize {
+    letters
+        .bytes()
+        .fold(0usize, |n, b| {
+            n * 26 + (b.saturating_sub(b'A') as usize + 1)
+        })
+        .saturating_sub(1)
+}
+
+/// Finds the sheet to read and its header row.
+fn find_sheet<K: Kind>(
+    workbook: &mut Workbook<'_>,
+    kind: &K,
+    requested: Option<&str>,
+) -> AppResult<(String, HeaderMap)> {
+    let names = workbook.sheet_names();
+    let candidates: Vec<String> = match requested {
+        Some(wanted) => match names
+            .iter()
+            .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
+        {
+            Some(name) => vec![name.clone()],
+            None => {
+                return Err(AppError::unprocessable(
+                    "sheet_not_found",
+                    format!(
+                        "the file has no sheet named `{wanted}`; its sheets are: {}",
+                        names.join(", ")
+                    ),
+                )
+                .with_context(json!({ "sheets": names })))
+            }
+        },
+        None => names.clone(),
+    };
+    let epoch = workbook.epoch();
+    let mut misses: Vec<(String, u32, HeaderProblem)> = Vec::new();
+    for name in &candidates {
+        let mut head: Vec<Row> = Vec::new();
+        workbook.rows(name, &mut |row: Row| {
+            head.push(row);
+            if head.len() >= HEADER_SEARCH_ROWS {
+                Flow::Enough
+            } else {
+                Flow::More
+            }
+        })?;
+        // The header row: the first that names most of the kind's columns.
+        let best = head
+            .iter()
+            .map(|row| (recognised(kind.columns(), row), row))
+            .filter(|(n, _)| *n > 0)
+            .fold(None::<(usize, &Row)>, |best, (n, row)| match best {
+                Some((b, _)) if b >= n => best,
+                _ => Some((n, row)),
+            });
+        let Some((_, header)) = best else {
+            misses.push((
+                name.clone(),
+                0,
+                HeaderProblem::Missing(kind.columns().iter().filter(|c| c.required).collect()),
+            ));
+            continue;
+        };
+        match match_headers(kind.columns(), header, kind.months(), epoch) {
+            Ok(map) => return Ok((name.clone(), map)),
+            Err(problem) => misses.push((name.clone(), header.number, problem)),
+        }
+    }
+    Err(header_error(misses))
+}
+
+fn header_error(misses: Vec<(String, u32, HeaderProblem)>) -> AppError {
+    let mut errors = Vec::new();
+    let mut duplicate = None;
+    for (sheet, row, problem) in &misses {
+        match problem {
+            HeaderProblem::Missing(columns) => {
+                for column in columns {
+                    let also = if column.aliases.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (also accepted: {})", column.aliases.join(", "))
+                    };
+                    let place = if *row == 0 {
+                        sheet.to_string()
+                    } else {
+                        format!("{sheet}!{row}")
+                    };
+                    errors.push(FieldError::new(
+                        place,
+                        format!("the required column {} is missing{also}", column.header),
+                    ));
+                }
+            }
+            HeaderProblem::Duplicate { header, columns } => {
+                duplicate.get_or_insert((sheet.clone(), *header, columns.clone()));
+                errors.push(FieldError::new(
+                    format!("{sheet}!{row}"),
+                    format!(
+                        "columns {} and {} both mean {header}: keep one",
+                        columns.0, columns.1
+                    ),
+                ));
+            }
+        }
+    }
+    if let (Some((sheet, header, columns)), 1) = (&duplicate, misses.len()) {
+        return AppError::unprocessable_fields(
+            "duplicate_column",
+            format!(
+                "sheet {sheet}: columns {} and {} both mean {header}",
+                columns.0, columns.1
+            ),
+            errors,
+        );
+    }
+    let detail = match misses.as_slice() {
+        [(sheet, _, _)] => format!("sheet {sheet} lacks required columns; nothing was read"),
+        _ => "no sheet has the columns this kind of import needs; nothing was read".to_string(),
+    };
+    AppError::unprocessable_fields("missing_columns", detail, errors)
+}
