@@ -17,6 +17,7 @@
 
 pub mod cells;
 pub mod cli;
+mod fuzz;
 pub mod guard;
 pub mod handlers;
 pub mod headers;

@@ -67,14 +67,25 @@ fn unreadable(file_name: &str, why: impl std::fmt::Display) -> AppError {
     )
 }
 
+/// How many times a reader library panicked on a file since the process started (each became a
+/// 422); the fuzz tests report it.
+pub static CAUGHT_PANICS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Runs a reader library call, turning a panic inside it into a 422 for the file.
 fn guarded<T>(file_name: &str, work: impl FnOnce() -> Result<T, AppError>) -> Result<T, AppError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
         Ok(result) => result,
-        Err(_) => Err(unreadable(
-            file_name,
-            "the reader stopped on malformed content (the file is damaged)",
-        )),
+        Err(_) => Err({
+            CAUGHT_PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                file = file_name,
+                "a spreadsheet reader panicked; the file is refused"
+            );
+            unreadable(
+                file_name,
+                "the reader stopped on malformed content (the file is damaged)",
+            )
+        }),
     }
 }
 

@@ -498,3 +498,53 @@ fn header_error(misses: Vec<(String, u32, HeaderProblem)>) -> AppError {
     };
     AppError::unprocessable_fields("missing_columns", detail, errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imports::headers::normalise;
+
+    /// Within a kind, every header and alias means one column only, and none repeats.
+    #[test]
+    fn headers_and_aliases_are_unambiguous() {
+        for kind in ImportKind::ALL {
+            let (columns, _) = columns_of(kind);
+            let mut seen = std::collections::HashMap::new();
+            for column in columns {
+                for name in std::iter::once(column.header).chain(column.aliases.iter().copied()) {
+                    if let Some(other) = seen.insert(normalise(name), column.field) {
+                        panic!(
+                            "{}: `{name}` names both {other} and {}",
+                            kind.as_str(),
+                            column.field
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// imports/README.md documents every column of every kind, with every alias.
+    #[test]
+    fn the_import_guide_lists_every_column() {
+        let guide = include_str!("../../imports/README.md");
+        for kind in ImportKind::ALL {
+            let (columns, _) = columns_of(kind);
+            for column in columns {
+                assert!(
+                    guide.contains(&format!("| {} |", column.header)),
+                    "{}: {} is not documented",
+                    kind.as_str(),
+                    column.header
+                );
+                for alias in column.aliases {
+                    assert!(
+                        guide.contains(alias),
+                        "{}: alias {alias} is not documented",
+                        kind.as_str()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -366,6 +366,26 @@ impl TestApp {
         if let Some((content_type, bytes)) = body {
             request = request.header(CONTENT_TYPE, content_type).body(bytes);
         }
+        Self::read_response(&method, path, request).await
+    }
+
+    /// POST a `multipart/form-data` body as `role` (the spreadsheet imports).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        role: Role,
+        form: reqwest::multipart::Form,
+    ) -> Resp {
+        let request = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(self.token(role))
+            .multipart(form);
+        Self::read_response(&Method::POST, path, request).await
+    }
+
+    /// Sends `request` and reads its answer into a [`Resp`].
+    async fn read_response(method: &Method, path: &str, request: reqwest::RequestBuilder) -> Resp {
         let response = request
             .send()
             .await

@@ -18,6 +18,8 @@ mod errors;
 mod forecast;
 mod fx;
 mod idempotency;
+mod imports;
+mod imports_hostile;
 mod money_db;
 mod outbox_instances;
 mod p2p_fixtures;

@@ -25,13 +25,13 @@ static COLUMNS: [Column; 9] = [
     Column::optional(
         "serial_number",
         "Serial Number",
-        &["Serial", "Serial No", "S/N", "SN"],
+        &["Serial", "Serial No", "S/N"],
         "The manufacturer's serial number.",
     ),
     Column::optional(
         "site",
         "Site",
-        &["Location", "Data Center", "Datacenter", "DC"],
+        &["Location", "Data Center", "DC"],
         "The site or building.",
     ),
     Column::optional("room", "Room", &["Hall", "Data Hall"], "The room."),

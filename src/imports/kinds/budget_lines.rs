@@ -28,7 +28,7 @@ static COLUMNS: [Column; 5] = [
     Column::required(
         "category",
         "Category",
-        &["Capex/Opex", "Capex Opex", "Type", "Budget Category"],
+        &["Capex/Opex", "Type", "Budget Category"],
         "capex or opex.",
     ),
     Column::required(

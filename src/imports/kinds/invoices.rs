@@ -29,14 +29,7 @@ static COLUMNS: [Column; 17] = [
     Column::required(
         "number",
         "Invoice Number",
-        &[
-            "Invoice No",
-            "Invoice Number",
-            "Invoice #",
-            "Invoice",
-            "Invoice ID",
-            "Document Number",
-        ],
+        &["Invoice No", "Invoice", "Invoice ID", "Document Number"],
         "The vendor's invoice number; rows with the same vendor and number are one invoice.",
     ),
     Column::required(
@@ -131,7 +124,7 @@ static COLUMNS: [Column; 17] = [
     Column::optional(
         "tax_percent",
         "Tax %",
-        &["Tax Percent", "Tax Rate", "VAT %", "VAT Rate"],
+        &["Tax Rate", "VAT %", "VAT Rate"],
         "Tax in percent (blank: 0).",
     ),
 ];

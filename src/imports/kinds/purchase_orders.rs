@@ -97,13 +97,13 @@ static COLUMNS: [Column; 17] = [
     Column::optional(
         "tax_percent",
         "Tax %",
-        &["Tax Percent", "Tax Rate", "VAT %", "VAT Rate"],
+        &["Tax Rate", "VAT %", "VAT Rate"],
         "Tax in percent (blank: 0).",
     ),
     Column::required(
         "category",
         "Category",
-        &["Capex/Opex", "Capex Opex", "Budget Category"],
+        &["Capex/Opex", "Budget Category"],
         "capex or opex: with project and cost center, the budget line.",
     ),
     Column::required(

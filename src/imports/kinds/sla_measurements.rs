@@ -215,7 +215,14 @@ fn save(apply: &mut Apply<'_, '_>, line: Line) -> AppResult<()> {
     let actor = apply.actor;
     let (period, measured) = (line.period.clone(), line.measured);
     if let Some(recorded) = apply.attempt(&rows, &locate, move |tx| {
-        service::record(tx, actor, sla_id, &period, measured)
+        // A period already measured is the Period cell's fault (the service names no field).
+        service::record(tx, actor, sla_id, &period, measured).map_err(|error| {
+            if error.code() == "duplicate_measurement" && error.context().is_none() {
+                error.with_context(serde_json::json!({ "field": "period" }))
+            } else {
+                error
+            }
+        })
     })? {
         apply.done(
             &rows,

@@ -45,13 +45,7 @@ static COLUMNS: [Column; 6] = [
     Column::optional(
         "emails",
         "Emails",
-        &[
-            "Email",
-            "E-mail",
-            "E-mails",
-            "Contact Email",
-            "Email Address",
-        ],
+        &["Email", "Contact Email", "Email Address"],
         "Contact addresses, separated by ; or ,.",
     ),
     Column::optional(

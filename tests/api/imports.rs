@@ -1,0 +1,1563 @@
+//! Spreadsheet imports over HTTP (`POST /api/v1/imports`): each kind from the files people keep
+//! (openpyxl, LibreOffice, Excel 97–2003, OpenDocument, CSV in two encodings), read back through
+//! the ordinary API to the cent; all-or-nothing writes with a report, an error workbook and a
+//! once-only SHA-256; dry runs; permissions. Hostile files are in `imports_hostile`.
+//!
+//! Fixture files are described in `tests/fixtures/imports/README.md`; files a test needs beyond
+//! them are built in the test (CSV text, or xlsx through rust_xlsxwriter with [`xlsx`]).
+
+use crate::helpers::{id_of, s, Resp, TestApp};
+use crate::p2p_fixtures::{fixture, issued, line, order, po_url, received, INVOICES};
+use chrono::Datelike;
+use procura::auth::Role::{self, Admin, Finance, Pm, Procurement, Viewer};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+pub const IMPORTS: &str = "/api/v1/imports";
+
+/// The bytes of `tests/fixtures/imports/<name>`.
+pub fn fixture_file(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/imports")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Uploads `bytes` as `file_name` for an import of `kind`, with extra form fields, as `role`.
+pub async fn upload(
+    app: &TestApp,
+    role: Role,
+    bytes: Vec<u8>,
+    file_name: &str,
+    kind: &str,
+    extra: &[(&str, &str)],
+) -> Resp {
+    let mut form = Form::new()
+        .part("file", Part::bytes(bytes).file_name(file_name.to_string()))
+        .text("kind", kind.to_string());
+    for (name, value) in extra {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    app.post_multipart(IMPORTS, role, form).await
+}
+
+/// Uploads the fixture `name` for an import of `kind`.
+pub async fn upload_fixture(
+    app: &TestApp,
+    role: Role,
+    name: &str,
+    kind: &str,
+    extra: &[(&str, &str)],
+) -> Resp {
+    upload(app, role, fixture_file(name), name, kind, extra).await
+}
+
+/// An xlsx workbook of one sheet, written by rust_xlsxwriter. Every cell is text, except
+/// `num:<n>` (a number cell), `date:<YYYY-MM-DD>` (a date cell) and `""` (left empty).
+pub fn xlsx(sheet: &str, rows: &[Vec<&str>]) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).expect("a valid sheet name");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            let written = if cell.is_empty() {
+                continue;
+            } else if let Some(number) = cell.strip_prefix("num:") {
+                let number: f64 = number.parse().expect("num: cells hold a number");
+                ws.write_number(r, c, number).map(|_| ())
+            } else if let Some(day) = cell.strip_prefix("date:") {
+                let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                    .expect("date: cells hold YYYY-MM-DD");
+                let serial =
+                    ExcelDateTime::from_ymd(day.year() as u16, day.month() as u8, day.day() as u8)
+                        .expect("a date Excel can hold");
+                ws.write_datetime_with_format(r, c, &serial, &date)
+                    .map(|_| ())
+            } else {
+                ws.write_string(r, c, *cell).map(|_| ())
+            };
+            written.expect("the cell is written");
+        }
+    }
+    book.save_to_buffer().expect("the workbook is written")
+}
+
+/// The import report of an answer: the body of a 200 or 201, `context.report` of a 422.
+pub fn report_of(resp: &Resp) -> &Value {
+    if resp.status.as_u16() == 422 {
+        &resp.body["context"]["report"]
+    } else {
+        &resp.body
+    }
+}
+
+/// A report's (created, updated, unchanged).
+pub fn counts(report: &Value) -> (u64, u64, u64) {
+    let n = |field: &str| {
+        report[field]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no {field} in {report}"))
+    };
+    (n("created"), n("updated"), n("unchanged"))
+}
+
+/// A report's errors as (cell, rule): `P3`, or the row number alone for a whole row.
+pub fn error_cells(report: &Value) -> Vec<(String, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors in {report}"))
+        .iter()
+        .map(|e| {
+            let row = e["row"].as_u64().expect("an error names its row");
+            let cell = match e["column"].as_str() {
+                Some(column) => format!("{column}{row}"),
+                None => row.to_string(),
+            };
+            (cell, s(&e["rule"]).to_string())
+        })
+        .collect()
+}
+
+/// Asserts a rejected import (422 `import_rejected`) with exactly these (cell, rule) errors;
+/// returns its report.
+#[track_caller]
+pub fn expect_rejected(resp: Resp, expected: &[(&str, &str)]) -> Value {
+    let resp = resp.expect_problem(422, "import_rejected");
+    let report = report_of(&resp).clone();
+    assert_eq!(s(&report["status"]), "rejected", "{report}");
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(c, r)| (c.to_string(), r.to_string()))
+        .collect();
+    assert_eq!(error_cells(&report), expected, "{report}");
+    assert_eq!(report["error_count"], json!(expected.len()), "{report}");
+    // Nothing was kept, so no document has an id.
+    for document in report["documents"].as_array().into_iter().flatten() {
+        assert!(document["id"].is_null(), "{document}");
+    }
+    let id = id_of(&report);
+    assert_eq!(
+        resp.header("location"),
+        Some(format!("{IMPORTS}/{id}").as_str())
+    );
+    report
+}
+
+/// The ids of a report's documents, in file order.
+fn document_ids(report: &Value) -> Vec<i64> {
+    report["documents"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no documents in {report}"))
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap_or_else(|| panic!("no id in {d}")))
+        .collect()
+}
+
+/// Every item of a list endpoint, keyed by `key(item)`.
+async fn keyed(
+    app: &TestApp,
+    path: &str,
+    key: impl Fn(&Value) -> String,
+) -> BTreeMap<String, Value> {
+    app.list_all(path, Admin)
+        .await
+        .into_iter()
+        .map(|item| (key(&item), item))
+        .collect()
+}
+
+async fn vendors(app: &TestApp) -> BTreeMap<String, Value> {
+    keyed(app, "/api/v1/vendors", |v| s(&v["name"]).to_string()).await
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("expected an array, found {value}"))
+        .iter()
+        .map(|v| s(v))
+        .collect()
+}
+
+async fn project_dc_move(app: &TestApp) -> i64 {
+    id_of(
+        &app.create_project(json!({
+            "code": "DC-MOVE", "name": "Data-center move", "currency": "EUR",
+            "start_date": "2027-01-01", "end_date": "2027-12-31"
+        }))
+        .await,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vendors
+// ---------------------------------------------------------------------------------------------
+
+async fn imports_vendors_update_by_natural_key_and_only_once(app: TestApp) {
+    let first = upload_fixture(&app, Procurement, "vendors_openpyxl.xlsx", "vendors", &[]).await;
+    let first = first.expect(201);
+    let report = first.body.clone();
+    let import_id = id_of(&report);
+    assert_eq!(
+        first.header("location"),
+        Some(format!("{IMPORTS}/{import_id}").as_str())
+    );
+    assert_eq!(
+        (
+            s(&report["status"]),
+            s(&report["format"]),
+            s(&report["sheet"])
+        ),
+        ("committed", "xlsx", "Suppliers"),
+        "the only sheet is read though it is not named Vendors"
+    );
+    assert_eq!(
+        (report["rows"].as_u64(), counts(&report)),
+        (Some(4), (4, 0, 0))
+    );
+    assert_eq!(
+        report["unknown_columns"],
+        json!([{"column": "G", "header": "Account Manager"}])
+    );
+    assert_eq!(report["error_count"], json!(0));
+    let mapped: Vec<(&str, &str)> = report["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| (s(&c["column"]), s(&c["field"])))
+        .collect();
+    assert_eq!(
+        mapped,
+        [
+            ("A", "name"),
+            ("B", "tax_id"),
+            ("C", "emails"),
+            ("D", "status"),
+            ("E", "tags"),
+            ("F", "notes")
+        ]
+    );
+
+    let all = vendors(&app).await;
+    assert_eq!(all.len(), 4, "{all:?}");
+    let northwind = &all["Northwind Networks Ltd"];
+    assert_eq!(s(&northwind["tax_id"]), "GB123456789");
+    assert_eq!(strings(&northwind["emails"]), ["ap@northwind.example"]);
+    assert_eq!(strings(&northwind["tags"]), ["network", "wan"]);
+    assert_eq!(s(&northwind["notes"]), "Primary WAN carrier");
+    let contoso = &all["Contoso Racks GmbH"];
+    assert_eq!(s(&contoso["tax_id"]), "DE811907980");
+    assert_eq!(
+        strings(&contoso["emails"]),
+        [
+            "billing@contoso-racks.example",
+            "orders@contoso-racks.example"
+        ]
+    );
+    assert_eq!(strings(&contoso["tags"]), ["colo", "racks"], "tags are kept sorted");
+    assert!(contoso["notes"].is_null(), "{contoso}");
+    let fabrikam = &all["Fabrikam Cabling"];
+    assert!(fabrikam["tax_id"].is_null(), "{fabrikam}");
+    assert_eq!(s(&fabrikam["status"]), "blocked");
+    assert_eq!(strings(&fabrikam["emails"]), ["invoices@fabrikam.example"]);
+    assert_eq!(s(&all["Litware Cloud Inc"]["tax_id"]), "US123456789");
+    let fabrikam_id = id_of(fabrikam);
+    // The documents are the vendors, in file order.
+    let expected_ids: Vec<i64> = [
+        "Northwind Networks Ltd",
+        "Contoso Racks GmbH",
+        "Fabrikam Cabling",
+        "Litware Cloud Inc",
+    ]
+    .iter()
+    .map(|name| id_of(&all[*name]))
+    .collect();
+    assert_eq!(document_ids(&report), expected_ids);
+
+    // The stored report reads back as returned.
+    let stored = app
+        .get(&format!("{IMPORTS}/{import_id}"), Procurement)
+        .await
+        .expect(200);
+    assert_eq!(stored.body, report);
+
+    // The same bytes again are refused, naming the first import.
+    let again = upload_fixture(&app, Procurement, "vendors_openpyxl.xlsx", "vendors", &[])
+        .await
+        .expect_problem(409, "duplicate_import");
+    assert_eq!(
+        again.body["context"]["import_id"],
+        json!(import_id),
+        "{}",
+        again.text
+    );
+    assert!(
+        s(&again.body["detail"]).contains(&format!("import {import_id}")),
+        "{}",
+        again.text
+    );
+
+    // LibreOffice's copy caches the formula's value FABRIKAM CABLING: the vendor matched by
+    // name is renamed; the others match by tax id and are unchanged.
+    let resaved = upload_fixture(
+        &app,
+        Procurement,
+        "vendors_libreoffice.xlsx",
+        "vendors",
+        &[],
+    )
+    .await
+    .expect(201);
+    assert_eq!(counts(&resaved.body), (0, 1, 3), "{}", resaved.text);
+    let actions: Vec<&str> = resaved.body["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| s(&d["action"]))
+        .collect();
+    assert_eq!(actions, ["unchanged", "unchanged", "updated", "unchanged"]);
+    let all = vendors(&app).await;
+    assert_eq!(all.len(), 4, "no vendor was added: {all:?}");
+    assert_eq!(id_of(&all["FABRIKAM CABLING"]), fabrikam_id);
+
+    // openpyxl's copy has a formula without a saved value in A4: refused, nothing changes.
+    let refused = upload_fixture(
+        &app,
+        Procurement,
+        "vendors_formula_no_cache.xlsx",
+        "vendors",
+        &[],
+    )
+    .await;
+    assert_eq!(refused.fields(), ["Suppliers!A4"], "{}", refused.text);
+    let report = expect_rejected(refused, &[("A4", "formula_without_value")]);
+    let error = &report["errors"][0];
+    assert_eq!(
+        (s(&error["header"]), s(&error["value"])),
+        ("Supplier Name", "=UPPER(\"fabrikam cabling\")")
+    );
+    assert_eq!(
+        s(&report["error_workbook"]),
+        format!("{IMPORTS}/{}/errors.xlsx", id_of(&report))
+    );
+    assert_eq!(
+        vendors(&app).await,
+        all,
+        "a rejected import changes nothing"
+    );
+
+    // Each commit is audited, and the chain still verifies.
+    let audited = app
+        .list_all("/api/v1/audit?action=import.commit", Admin)
+        .await;
+    let entities: Vec<(&str, &str, &str)> = audited
+        .iter()
+        .map(|row| {
+            (
+                s(&row["entity"]),
+                s(&row["entity_id"]),
+                s(&row["after"]["file_name"]),
+            )
+        })
+        .collect();
+    let resaved_id = id_of(&resaved.body).to_string();
+    let first_id = import_id.to_string();
+    assert_eq!(
+        entities,
+        [
+            ("import", first_id.as_str(), "vendors_openpyxl.xlsx"),
+            ("import", resaved_id.as_str(), "vendors_libreoffice.xlsx")
+        ]
+    );
+    assert_eq!(audited[0]["after"]["created"], json!(4));
+    let verified = app
+        .get("/api/v1/audit/verify", Admin)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(verified["valid"], json!(true), "{verified}");
+}
+
+async fn imports_dry_run_writes_nothing(app: TestApp) {
+    let dry = upload_fixture(
+        &app,
+        Procurement,
+        "vendors_openpyxl.xlsx",
+        "vendors",
+        &[("dry_run", "true")],
+    )
+    .await
+    .expect(200);
+    let report = &dry.body;
+    assert_eq!(
+        (s(&report["status"]), report["dry_run"].as_bool()),
+        ("validated", Some(true))
+    );
+    assert_eq!(counts(report), (4, 0, 0));
+    let documents = report["documents"].as_array().expect("documents");
+    assert_eq!(documents.len(), 4);
+    assert!(documents.iter().all(|d| d["id"].is_null()), "{report}");
+    assert!(report["error_workbook"].is_null(), "{report}");
+    assert!(vendors(&app).await.is_empty(), "a dry run writes no vendor");
+    assert!(app
+        .list_all("/api/v1/audit?action=import.commit", Admin)
+        .await
+        .is_empty());
+    let stored = app
+        .get(&format!("{IMPORTS}/{}", id_of(report)), Procurement)
+        .await
+        .expect(200);
+    assert_eq!(s(&stored.body["status"]), "validated");
+
+    // The dry run does not count as the file's import.
+    let real = upload_fixture(&app, Procurement, "vendors_openpyxl.xlsx", "vendors", &[])
+        .await
+        .expect(201);
+    assert_eq!(counts(&real.body), (4, 0, 0));
+    assert_eq!(vendors(&app).await.len(), 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// FX rates
+// ---------------------------------------------------------------------------------------------
+
+async fn rates(app: &TestApp) -> BTreeMap<String, Value> {
+    keyed(app, "/api/v1/fx-rates", |r| {
+        format!("{} {}→{}", s(&r["date"]), s(&r["from"]), s(&r["to"]))
+    })
+    .await
+}
+
+fn rate_of(all: &BTreeMap<String, Value>, key: &str) -> (String, String) {
+    let rate = all
+        .get(key)
+        .unwrap_or_else(|| panic!("no rate {key} in {all:?}"));
+    (s(&rate["rate"]).to_string(), s(&rate["source"]).to_string())
+}
+
+async fn imports_fx_rates_exactly_from_ods_1904_and_xls(app: TestApp) {
+    let ods = upload_fixture(&app, Finance, "fx_rates_libreoffice.ods", "fx_rates", &[])
+        .await
+        .expect(201);
+    assert_eq!(
+        (s(&ods.body["format"]), counts(&ods.body)),
+        ("ods", (6, 0, 0))
+    );
+    let all = rates(&app).await;
+    assert_eq!(all.len(), 6, "{all:?}");
+    for (key, rate, source) in [
+        ("2027-01-01 USD→EUR", "0.9215", "ECB"),
+        ("2027-02-01 USD→EUR", "0.9301", "ECB"),
+        ("2027-01-01 GBP→EUR", "1.1862", "ECB"),
+        ("2027-01-01 JPY→EUR", "0.0061234567", "ECB"),
+        ("2027-01-01 CHF→EUR", "1.0412", "ECB"),
+        ("2027-03-01 USD→EUR", "0.1", "manual"),
+    ] {
+        assert_eq!(rate_of(&all, key), (rate.to_string(), source.to_string()));
+    }
+
+    // Serial 44940 in the 1904 system is 2027-01-15 (in the 1900 system, 2023-01-14).
+    let mac = upload_fixture(&app, Finance, "fx_rates_1904.xlsx", "fx_rates", &[])
+        .await
+        .expect(201);
+    assert_eq!(
+        (s(&mac.body["format"]), counts(&mac.body)),
+        ("xlsx", (2, 0, 0))
+    );
+    let xls = upload_fixture(&app, Finance, "fx_rates_legacy.xls", "fx_rates", &[])
+        .await
+        .expect(201);
+    assert_eq!(
+        (s(&xls.body["format"]), counts(&xls.body)),
+        ("xls", (3, 0, 0))
+    );
+    let all = rates(&app).await;
+    assert_eq!(all.len(), 11, "{all:?}");
+    for (key, rate) in [
+        ("2027-01-15 USD→EUR", "0.925"),
+        ("2027-01-15 GBP→EUR", "1.19"),
+        ("2027-04-01 USD→EUR", "0.9188"),
+        ("2027-04-01 GBP→EUR", "1.1795"),
+        ("2027-04-01 SEK→EUR", "0.0874125"),
+    ] {
+        assert_eq!(rate_of(&all, key), (rate.to_string(), "ECB".to_string()));
+    }
+
+    // Pair and date are the key: a new rate corrects the stored one, the same rate is no change.
+    let correction = "From,To,Date,Rate,Source\r\n\
+                      USD,EUR,2027-01-01,0.9216,ECB\r\n\
+                      GBP,EUR,2027-01-01,1.1862,ECB\r\n";
+    let corrected = upload(
+        &app,
+        Finance,
+        correction.as_bytes().to_vec(),
+        "corrections.csv",
+        "fx_rates",
+        &[],
+    )
+    .await
+    .expect(201);
+    assert_eq!(counts(&corrected.body), (0, 1, 1), "{}", corrected.text);
+    let after = rates(&app).await;
+    assert_eq!(after.len(), 11);
+    let usd = &after["2027-01-01 USD→EUR"];
+    assert_eq!(
+        (s(&usd["rate"]), usd["version"].as_i64()),
+        ("0.9216", Some(2))
+    );
+    assert_eq!(after["2027-01-01 GBP→EUR"]["version"], json!(1));
+    assert_eq!(
+        document_ids(&corrected.body),
+        [
+            id_of(&all["2027-01-01 USD→EUR"]),
+            id_of(&all["2027-01-01 GBP→EUR"])
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+// ---------------------------------------------------------------------------------------------
+
+async fn imports_csv_with_bom_semicolons_and_windows_1252(app: TestApp) {
+    // Without the delimiter the header is one cell: no Name column.
+    upload_fixture(
+        &app,
+        Procurement,
+        "vendors_semicolon_bom.csv",
+        "vendors",
+        &[],
+    )
+    .await
+    .expect_problem(422, "missing_columns");
+    let bom = upload_fixture(
+        &app,
+        Procurement,
+        "vendors_semicolon_bom.csv",
+        "vendors",
+        &[("delimiter", ";")],
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        (
+            s(&bom.body["format"]),
+            s(&bom.body["sheet"]),
+            counts(&bom.body)
+        ),
+        ("csv", "vendors_semicolon_bom", (3, 0, 0))
+    );
+    assert_eq!(
+        bom.body["columns"][0]["header"],
+        json!("Name"),
+        "the BOM is not part of it"
+    );
+    let all = vendors(&app).await;
+    let names: Vec<&String> = all.keys().collect();
+    assert_eq!(
+        names,
+        [
+            "Contoso Racks GmbH",
+            "Northwind Networks Ltd",
+            "Société Générale Équipements"
+        ]
+    );
+    let sge = &all["Société Générale Équipements"];
+    assert_eq!(s(&sge["tax_id"]), "FR40303265045");
+    assert_eq!(
+        strings(&sge["emails"]),
+        [
+            "achats@sge-equipements.example",
+            "factures@sge-equipements.example"
+        ]
+    );
+
+    // Windows-1252 bytes are refused as not UTF-8, naming the line, unless the encoding is stated.
+    let guessed = upload_fixture(&app, Procurement, "vendors_cp1252.csv", "vendors", &[])
+        .await
+        .expect_problem(422, "not_utf8");
+    assert_eq!(
+        guessed.body["context"]["line"],
+        json!(2),
+        "{}",
+        guessed.text
+    );
+    // Stated, it decodes to exactly the same vendors: all three match and nothing changes
+    // (mojibake in the name would have been an update).
+    let stated = upload_fixture(
+        &app,
+        Procurement,
+        "vendors_cp1252.csv",
+        "vendors",
+        &[("encoding", "windows-1252")],
+    )
+    .await
+    .expect(201);
+    assert_eq!(counts(&stated.body), (0, 0, 3), "{}", stated.text);
+    assert_eq!(vendors(&app).await, all);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budget lines
+// ---------------------------------------------------------------------------------------------
+
+/// The months of a budget line as (month, amount) pairs.
+fn months(line: &Value) -> Vec<(String, String)> {
+    line["months"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no months in {line}"))
+        .iter()
+        .map(|m| (s(&m["month"]).to_string(), s(&m["amount"]).to_string()))
+        .collect()
+}
+
+fn every_month(amount: &str) -> Vec<(String, String)> {
+    (1..=12)
+        .map(|m| (format!("2027-{m:02}"), amount.to_string()))
+        .collect()
+}
+
+async fn budget_lines(app: &TestApp, project: i64) -> BTreeMap<String, Value> {
+    keyed(
+        app,
+        &format!("/api/v1/budget-lines?project_id={project}"),
+        |l| s(&l["cost_center"]).to_string(),
+    )
+    .await
+}
+
+async fn imports_budget_lines_with_monthly_phasing(app: TestApp) {
+    let project = project_dc_move(&app).await;
+    let imported = upload_fixture(
+        &app,
+        Finance,
+        "budget_lines_libreoffice.xlsx",
+        "budget_lines",
+        &[],
+    )
+    .await
+    .expect(201);
+    assert_eq!(counts(&imported.body), (3, 0, 0), "{}", imported.text);
+    let lines = budget_lines(&app, project).await;
+    let summary: Vec<(&str, &str, &str)> = lines
+        .values()
+        .map(|l| (s(&l["cost_center"]), s(&l["category"]), s(&l["amount"])))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("DC-100", "capex", "120000.00"),
+            ("DC-200", "opex", "36000.00"),
+            ("DC-300", "capex", "50000.00")
+        ]
+    );
+    assert_eq!(months(&lines["DC-100"]), every_month("10000.00"));
+    assert_eq!(
+        months(&lines["DC-200"]),
+        every_month("3000.00"),
+        "blank months spread evenly"
+    );
+    assert_eq!(
+        months(&lines["DC-300"]),
+        [("2027-03", "20000.00"), ("2027-06", "30000.00")]
+            .map(|(m, a)| (m.to_string(), a.to_string()))
+    );
+    assert_eq!(s(&lines["DC-300"]["description"]), "Storage refresh");
+
+    // Months that miss the amount by 100.00: an error on the Amount cell stating it; the
+    // valid row beside it is not written either.
+    let uneven = "Project,Category,Cost Center,Amount,2027-01,2027-02\r\n\
+                  DC-MOVE,opex,DC-901,900.00,450.00,450.00\r\n\
+                  DC-MOVE,opex,DC-900,1000.00,300.00,600.00\r\n";
+    let refused = upload(
+        &app,
+        Finance,
+        uneven.as_bytes().to_vec(),
+        "uneven.csv",
+        "budget_lines",
+        &[],
+    )
+    .await;
+    let report = expect_rejected(refused, &[("D3", "invalid_value")]);
+    let error = &report["errors"][0];
+    assert_eq!(s(&error["header"]), "Amount");
+    assert!(
+        s(&error["message"]).contains("100.00"),
+        "the message states the difference: {error}"
+    );
+    assert_eq!(
+        budget_lines(&app, project).await.keys().collect::<Vec<_>>(),
+        ["DC-100", "DC-200", "DC-300"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invoices
+// ---------------------------------------------------------------------------------------------
+
+const INVOICE_HEADERS: [&str; 15] = [
+    "Invoice Number",
+    "Vendor",
+    "Invoice Date",
+    "Due Date",
+    "Currency",
+    "PO Number",
+    "PO Line",
+    "Project",
+    "Category",
+    "Cost Center",
+    "Description",
+    "Quantity",
+    "Unit Price",
+    "Amount",
+    "Tax %",
+];
+
+async fn invoices(app: &TestApp) -> BTreeMap<String, Value> {
+    keyed(app, INVOICES, |i| s(&i["number"]).to_string()).await
+}
+
+fn hold_codes(invoice: &Value) -> Vec<&str> {
+    invoice["hold_reasons"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no hold_reasons in {invoice}"))
+        .iter()
+        .map(|h| s(&h["code"]))
+        .collect()
+}
+
+fn totals(invoice: &Value) -> (&str, &str, &str) {
+    (
+        s(&invoice["net_total"]),
+        s(&invoice["tax_total"]),
+        s(&invoice["total"]),
+    )
+}
+
+async fn imports_invoices_matched_against_a_received_order(app: TestApp) {
+    let f = fixture(&app, "P2P", None, "100000.00").await;
+    let po = issued(
+        &app,
+        &order(
+            &f,
+            "EUR",
+            "2026-03-15",
+            vec![line("10", "125.00", Some("20"), f.budget_line)],
+        ),
+    )
+    .await;
+    let po_line = id_of(&po["lines"][0]);
+    received(&app, id_of(&po), "2026-04-01", &[(po_line, "10")]).await;
+    let number = s(&po["number"]).to_string();
+
+    let file = xlsx(
+        "Invoices",
+        &[
+            INVOICE_HEADERS.to_vec(),
+            vec![
+                "INV-7001",
+                "Vendor P2P",
+                "date:2026-04-15",
+                "date:2026-05-15",
+                "EUR",
+                &number,
+                "num:1",
+                "",
+                "",
+                "",
+                "Racks, delivered",
+                "num:10",
+                "1,250.00",
+                "EUR 12,500.00",
+                "num:20",
+            ],
+            vec![
+                "INV-7002",
+                "Vendor P2P",
+                "date:2026-04-20",
+                "",
+                "EUR",
+                "",
+                "",
+                "P2P",
+                "capex",
+                "CC-1",
+                "Remote hands",
+                "",
+                "",
+                "1,500.00",
+                "20%",
+            ],
+        ],
+    );
+    let imported = upload(&app, Finance, file, "april.xlsx", "invoices", &[])
+        .await
+        .expect(201);
+    assert_eq!(counts(&imported.body), (2, 0, 0), "{}", imported.text);
+    let labels: Vec<&str> = imported.body["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| s(&d["label"]))
+        .collect();
+    assert_eq!(labels, ["INV-7001 (matched)", "INV-7002 (on_hold)"]);
+
+    let all = invoices(&app).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    let matched = &all["INV-7001"];
+    assert_eq!(s(&matched["status"]), "matched", "{matched}");
+    assert!(hold_codes(matched).is_empty(), "{matched}");
+    assert_eq!(totals(matched), ("1250.00", "250.00", "1500.00"));
+    assert_eq!(
+        (s(&matched["invoice_date"]), s(&matched["due_date"])),
+        ("2026-04-15", "2026-05-15")
+    );
+    let billed = &matched["lines"][0];
+    assert_eq!(billed["po_line_id"], json!(po_line));
+    assert_eq!(s(&billed["match"]["basis"]), "three_way", "{billed}");
+    assert_eq!(s(&billed["description"]), "Racks, delivered");
+    let held = &all["INV-7002"];
+    assert_eq!(s(&held["status"]), "on_hold");
+    assert_eq!(hold_codes(held), ["no_reference"]);
+    assert_eq!(totals(held), ("1500.00", "300.00", "1800.00"));
+    assert_eq!(held["lines"][0]["budget_line_id"], json!(f.budget_line));
+    assert_eq!(
+        imported.body["documents"][0]["id"],
+        json!(id_of(matched)),
+        "the report names the invoice recorded"
+    );
+
+    // A parenthesised amount is a negative one: read as -1500.00 and refused on the cell it was
+    // written in; the good invoice beside it is not recorded either.
+    let negative = xlsx(
+        "Invoices",
+        &[
+            INVOICE_HEADERS.to_vec(),
+            vec![
+                "INV-7003",
+                "Vendor P2P",
+                "date:2026-04-21",
+                "",
+                "EUR",
+                "",
+                "",
+                "P2P",
+                "capex",
+                "CC-1",
+                "Refund",
+                "",
+                "",
+                "(1,500.00)",
+                "num:20",
+            ],
+            vec![
+                "INV-7004",
+                "Vendor P2P",
+                "date:2026-04-22",
+                "",
+                "EUR",
+                "",
+                "",
+                "P2P",
+                "capex",
+                "CC-1",
+                "Remote hands",
+                "",
+                "",
+                "1,600.00",
+                "num:20",
+            ],
+        ],
+    );
+    let refused = upload(&app, Finance, negative, "negative.xlsx", "invoices", &[]).await;
+    let report = expect_rejected(refused, &[("N2", "invalid_value")]);
+    assert!(
+        s(&report["errors"][0]["message"]).contains("-1500.00"),
+        "{report}"
+    );
+    assert_eq!(invoices(&app).await.len(), 2, "nothing was recorded");
+}
+
+async fn imports_invoices_bad_rows_each_named_with_an_error_workbook(app: TestApp) {
+    project_dc_move(&app).await;
+    upload_fixture(
+        &app,
+        Finance,
+        "budget_lines_libreoffice.xlsx",
+        "budget_lines",
+        &[],
+    )
+    .await
+    .expect(201);
+    app.create_vendor(json!({"name": "Northwind Networks Ltd", "tax_id": "GB 123 456 789"}))
+        .await;
+
+    let resp = upload_fixture(&app, Finance, "invoices_bad.xlsx", "invoices", &[]).await;
+    let fields = resp.fields();
+    let report = expect_rejected(
+        resp,
+        &[
+            ("P3", "too_many_decimals"),
+            ("B4", "unknown_vendor"),
+            ("C5", "ambiguous_date"),
+            ("C6", "impossible_date"),
+            ("P7", "currency_mismatch"),
+            ("N8", "required"),
+            ("O9", "formula_without_value"),
+            ("E10", "unknown_currency"),
+        ],
+    );
+    assert_eq!(
+        fields,
+        ["P3", "B4", "C5", "C6", "P7", "N8", "O9", "E10"].map(|c| format!("Invoices!{c}"))
+    );
+    let values: Vec<&str> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| s(&e["value"]))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "12.345",
+            "Nobody Ltd",
+            "03/04/2027",
+            "2027-02-30",
+            "$1,200.00",
+            "",
+            "=1/0",
+            "EURO"
+        ]
+    );
+    // The two good rows were checked through the service too, then rolled back.
+    let labels: Vec<&str> = report["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| s(&d["label"]))
+        .collect();
+    assert_eq!(labels, ["INV-1001 (on_hold)", "INV-1010 (on_hold)"]);
+    assert!(invoices(&app).await.is_empty(), "nothing was recorded");
+
+    // The error workbook: the sheet as uploaded with an error column, and a list of errors.
+    let id = id_of(&report);
+    let link = s(&report["error_workbook"]).to_string();
+    assert_eq!(link, format!("{IMPORTS}/{id}/errors.xlsx"));
+    app.get_anon(&link)
+        .await
+        .expect_problem(401, "unauthorized");
+    let (content_type, bytes) = download(&app, Finance, &link).await;
+    assert_eq!(
+        content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    check_error_workbook(bytes);
+}
+
+/// GETs a file as `role`, asserting 200; returns its content type and bytes.
+async fn download(app: &TestApp, role: Role, path: &str) -> (String, Vec<u8>) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(app.token(role))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    assert_eq!(response.status().as_u16(), 200, "GET {path}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: reading the body: {e}"));
+    (content_type, bytes.to_vec())
+}
+
+/// Checks the error workbook of `invoices_bad.xlsx`.
+fn check_error_workbook(bytes: Vec<u8>) {
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    assert_eq!(book.sheet_names(), ["Invoices", "Errors"]);
+    let copy = book.worksheet_range("Invoices").expect("the copied sheet");
+    let text = |range: &calamine::Range<Data>, row: u32, column: u32| {
+        range
+            .get_value((row, column))
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(copy.height(), 11, "the header and ten rows");
+    assert_eq!(text(&copy, 0, 0), "Invoice Number");
+    assert_eq!(text(&copy, 0, 17), "Import errors", "the column right of Q");
+    assert_eq!(text(&copy, 1, 0), "INV-1001");
+    assert_eq!(text(&copy, 10, 0), "INV-1010");
+    assert_eq!(text(&copy, 10, 15), "2,250.50", "values as written");
+    for (row, column) in [
+        (2, "P"),
+        (3, "B"),
+        (4, "C"),
+        (5, "C"),
+        (6, "P"),
+        (7, "N"),
+        (8, "O"),
+        (9, "E"),
+    ] {
+        let note = text(&copy, row, 17);
+        assert!(
+            note.starts_with(&format!("{column}: ")),
+            "row {}: {note:?}",
+            row + 1
+        );
+    }
+    assert_eq!(text(&copy, 1, 17), "", "a good row has no note");
+    assert_eq!(text(&copy, 10, 17), "");
+    let list = book.worksheet_range("Errors").expect("the Errors sheet");
+    assert_eq!(list.height(), 9, "a header and one line per error");
+    let header: Vec<String> = (0..7).map(|c| text(&list, 0, c)).collect();
+    assert_eq!(
+        header,
+        ["Sheet", "Row", "Column", "Header", "Value", "Rule", "Message"]
+    );
+    let lines: Vec<(String, String, String)> = (1..9)
+        .map(|r| (text(&list, r, 1), text(&list, r, 2), text(&list, r, 5)))
+        .collect();
+    assert_eq!(
+        lines[0],
+        (
+            "3".to_string(),
+            "P".to_string(),
+            "too_many_decimals".to_string()
+        )
+    );
+    assert_eq!(
+        lines[7],
+        (
+            "10".to_string(),
+            "E".to_string(),
+            "unknown_currency".to_string()
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Purchase orders
+// ---------------------------------------------------------------------------------------------
+
+const PO_HEADERS: [&str; 16] = [
+    "PO Reference",
+    "Vendor",
+    "Project",
+    "Currency",
+    "Order Date",
+    "Notes",
+    "Description",
+    "Quantity",
+    "Unit",
+    "Unit Price",
+    "Tax %",
+    "Category",
+    "Cost Center",
+    "Asset",
+    "Asset Category",
+    "Promised Date",
+];
+
+async fn imports_purchase_orders_as_numbered_drafts(app: TestApp) {
+    let f = fixture(&app, "PO1", None, "100000.00").await;
+    app.create_budget_line(json!({
+        "project_id": f.project, "category": "opex", "cost_center": "CC-2", "amount": "20000.00"
+    }))
+    .await;
+    let file = xlsx(
+        "Purchase Orders",
+        &[
+            PO_HEADERS.to_vec(),
+            vec![
+                "A",
+                "Vendor PO1",
+                "PO1",
+                "EUR",
+                "date:2027-01-18",
+                "Hall 2 fit-out",
+                "42U server rack",
+                "num:12",
+                "each",
+                "num:1850",
+                "num:20",
+                "capex",
+                "CC-1",
+                "yes",
+                "rack",
+                "date:2027-02-26",
+            ],
+            vec![
+                "B",
+                "Vendor PO1",
+                "po1",
+                "EUR",
+                "date:2027-02-01",
+                "",
+                "Cross-connect set-up fee",
+                "num:4",
+                "each",
+                "1,150.00",
+                "num:20",
+                "opex",
+                "CC-2",
+                "no",
+                "",
+                "",
+            ],
+            vec![
+                "A",
+                "Vendor PO1",
+                "PO1",
+                "EUR",
+                "date:2027-01-18",
+                "Hall 2 fit-out",
+                "Switched PDU",
+                "num:24",
+                "each",
+                "€640.00",
+                "num:20",
+                "capex",
+                "CC-1",
+                "",
+                "",
+                "",
+            ],
+        ],
+    );
+    let imported = upload(
+        &app,
+        Procurement,
+        file,
+        "orders.xlsx",
+        "purchase_orders",
+        &[],
+    )
+    .await
+    .expect(201);
+    assert_eq!(counts(&imported.body), (2, 0, 0), "{}", imported.text);
+    let documents: Vec<(u64, u64, &str)> = imported.body["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| {
+            (
+                d["first_row"].as_u64().unwrap_or(0),
+                d["last_row"].as_u64().unwrap_or(0),
+                s(&d["label"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        documents,
+        [(2, 4, "PO-2027-000001 (A)"), (3, 3, "PO-2027-000002 (B)")]
+    );
+    let ids = document_ids(&imported.body);
+    let a = app.get(&po_url(ids[0]), Viewer).await.expect(200).body;
+    assert_eq!(
+        (
+            s(&a["number"]),
+            s(&a["status"]),
+            s(&a["order_date"]),
+            s(&a["notes"])
+        ),
+        ("PO-2027-000001", "draft", "2027-01-18", "Hall 2 fit-out")
+    );
+    assert_eq!(
+        (a["vendor_id"].as_i64(), a["project_id"].as_i64()),
+        (Some(f.vendor), Some(f.project))
+    );
+    let lines: Vec<(&str, &str, &str, &str)> = a["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                s(&l["description"]),
+                s(&l["quantity"]),
+                s(&l["net_amount"]),
+                s(&l["tax_amount"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("42U server rack", "12", "22200.00", "4440.00"),
+            ("Switched PDU", "24", "15360.00", "3072.00")
+        ]
+    );
+    let rack = &a["lines"][0];
+    assert_eq!(
+        (
+            rack["is_asset"].as_bool(),
+            s(&rack["asset_category"]),
+            s(&rack["promised_date"])
+        ),
+        (Some(true), "rack", "2027-02-26")
+    );
+    assert_eq!(rack["budget_line_id"], json!(f.budget_line));
+    assert_eq!(a["lines"][1]["is_asset"], json!(false));
+    assert_eq!(totals(&a), ("37560.00", "7512.00", "45072.00"));
+    let b = app.get(&po_url(ids[1]), Viewer).await.expect(200).body;
+    assert_eq!(
+        (s(&b["number"]), s(&b["status"])),
+        ("PO-2027-000002", "draft")
+    );
+    assert_eq!(s(&b["lines"][0]["unit"]), "each");
+    assert_eq!(totals(&b), ("4600.00", "920.00", "5520.00"));
+
+    // Rows of one reference must agree on the currency: the differing cell is named.
+    let mixed = xlsx(
+        "Purchase Orders",
+        &[
+            PO_HEADERS.to_vec(),
+            vec![
+                "C",
+                "Vendor PO1",
+                "PO1",
+                "EUR",
+                "date:2027-03-01",
+                "",
+                "Patch cables",
+                "num:100",
+                "each",
+                "num:4.5",
+                "num:20",
+                "capex",
+                "CC-1",
+                "",
+                "",
+                "",
+            ],
+            vec![
+                "C",
+                "Vendor PO1",
+                "PO1",
+                "USD",
+                "date:2027-03-01",
+                "",
+                "Optics",
+                "num:10",
+                "each",
+                "num:120",
+                "num:20",
+                "capex",
+                "CC-1",
+                "",
+                "",
+                "",
+            ],
+        ],
+    );
+    let refused = upload(
+        &app,
+        Procurement,
+        mixed,
+        "mixed.xlsx",
+        "purchase_orders",
+        &[],
+    )
+    .await;
+    let report = expect_rejected(refused, &[("D3", "inconsistent_document")]);
+    assert_eq!(s(&report["errors"][0]["value"]), "USD");
+    assert_eq!(
+        app.list_all("/api/v1/purchase-orders", Viewer).await.len(),
+        2
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLA measurements and the asset register
+// ---------------------------------------------------------------------------------------------
+
+/// An active contract from 2027-09-01 with one availability SLA (12,000.00 a month; below
+/// 99.99 % 10 %, below 99 % 30 %, below 95 % all of it). Returns (contract id, number).
+async fn contract_with_sla(app: &TestApp) -> (i64, String) {
+    let vendor = id_of(&app.create_vendor(json!({"name": "Colo GmbH"})).await);
+    let contract = app
+        .post(
+            "/api/v1/contracts",
+            Procurement,
+            &json!({
+                "vendor_id": vendor, "title": "Colocation", "contract_type": "framework",
+                "currency": "EUR", "ceiling": "250000.00", "start_date": "2027-09-01",
+                "initial_term_months": 12, "renewal": {"kind": "none"},
+                "notice": {"unit": "months", "value": 3}
+            }),
+        )
+        .await
+        .expect(201)
+        .body;
+    let id = id_of(&contract);
+    app.post(
+        &format!("/api/v1/contracts/{id}/activate"),
+        Procurement,
+        &json!({"version": contract["version"]}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/v1/contracts/{id}/slas"),
+        Procurement,
+        &json!({
+            "name": "Power availability", "metric": "availability", "target": "99.99",
+            "period_fee": "12000.00",
+            "tiers": [
+                {"threshold": "99.99", "percent": "10"},
+                {"threshold": "99.0", "percent": "30"},
+                {"threshold": "95.0", "percent": "100"}
+            ]
+        }),
+    )
+    .await
+    .expect(201);
+    (id, s(&contract["number"]).to_string())
+}
+
+async fn imports_sla_measurements_fix_credits(app: TestApp) {
+    let (contract, number) = contract_with_sla(&app).await;
+    let headers = vec!["Contract", "SLA", "Period", "Value", "Downtime Minutes"];
+    let file = xlsx(
+        "SLA Measurements",
+        &[
+            headers.clone(),
+            vec![&number, "Power availability", "2027-10", "", "num:60"],
+            vec![&number, "power availability", "2027-11", "num:94.5", ""],
+        ],
+    );
+    let imported = upload(&app, Procurement, file, "sla.xlsx", "sla_measurements", &[])
+        .await
+        .expect(201);
+    assert_eq!(counts(&imported.body), (2, 0, 0), "{}", imported.text);
+    let report = app
+        .get(&format!("/api/v1/contracts/{contract}/sla-report"), Viewer)
+        .await
+        .expect(200)
+        .body;
+    let periods: Vec<(&str, &str, &str)> = report["slas"][0]["periods"]
+        .as_array()
+        .expect("periods")
+        .iter()
+        .map(|p| (s(&p["period"]), s(&p["value"]), s(&p["credit"])))
+        .collect();
+    // October: 60 minutes of 44,640 down is 99.865591 %: 10 % of the fee.
+    assert_eq!(
+        periods,
+        [
+            ("2027-10", "99.865591", "1200.00"),
+            ("2027-11", "94.5", "12000.00")
+        ]
+    );
+    assert_eq!(s(&report["total_credit"]), "13200.00");
+
+    // A period is recorded once: measuring October again is an error on its row.
+    let again = xlsx(
+        "SLA Measurements",
+        &[
+            headers,
+            vec![&number, "Power availability", "2027-10", "num:100", ""],
+        ],
+    );
+    let refused = upload(
+        &app,
+        Procurement,
+        again,
+        "sla-again.xlsx",
+        "sla_measurements",
+        &[],
+    )
+    .await;
+    let report = expect_rejected(refused, &[("C2", "duplicate_measurement")]);
+    assert_eq!(s(&report["errors"][0]["value"]), "2027-10");
+}
+
+async fn imports_asset_register_puts_assets_into_service(app: TestApp) {
+    let f = fixture(&app, "CMDB", None, "100000.00").await;
+    let mut switches = line("2", "1500.00", None, f.budget_line);
+    switches["is_asset"] = json!(true);
+    switches["asset_category"] = json!("switch");
+    let po = issued(&app, &order(&f, "EUR", "2026-03-15", vec![switches])).await;
+    let receipt = received(
+        &app,
+        id_of(&po),
+        "2026-04-01",
+        &[(id_of(&po["lines"][0]), "2")],
+    )
+    .await;
+    assert_eq!(
+        strings(&receipt["asset_tags"]),
+        ["AST-2026-000001", "AST-2026-000002"]
+    );
+    let headers = vec![
+        "Asset Tag",
+        "Serial Number",
+        "Site",
+        "Room",
+        "Rack",
+        "U",
+        "Status",
+        "In Service Date",
+        "Note",
+    ];
+    let file = xlsx(
+        "Assets",
+        &[
+            headers.clone(),
+            vec![
+                "AST-2026-000001",
+                "SN-0001",
+                "DC-North",
+                "R101",
+                "A01",
+                "num:20",
+                "in_service",
+                "date:2026-04-10",
+                "Racked",
+            ],
+            vec![
+                "AST-2026-000002",
+                "SN-0002",
+                "DC-North",
+                "R102",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ],
+    );
+    let imported = upload(&app, Procurement, file, "register.xlsx", "assets", &[])
+        .await
+        .expect(201);
+    assert_eq!(counts(&imported.body), (0, 2, 0), "{}", imported.text);
+    let asset = |tag: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/assets/by-tag/{tag}"), Viewer)
+                .await
+                .expect(200)
+                .body
+        }
+    };
+    let live = asset("AST-2026-000001").await;
+    assert_eq!(
+        (
+            s(&live["status"]),
+            s(&live["in_service_date"]),
+            s(&live["serial_number"])
+        ),
+        ("in_service", "2026-04-10", "SN-0001")
+    );
+    assert_eq!(
+        live["location"],
+        json!({"site": "DC-North", "room": "R101", "rack": "A01", "rack_unit": "20"})
+    );
+    let registered = asset("AST-2026-000002").await;
+    assert_eq!(
+        (s(&registered["status"]), s(&registered["serial_number"])),
+        ("pending", "SN-0002")
+    );
+
+    // An unknown tag is an error on its cell, and the valid row beside it is not applied.
+    let file = xlsx(
+        "Assets",
+        &[
+            headers,
+            vec!["AST-2026-000002", "", "", "", "", "", "in_service", "", ""],
+            vec![
+                "AST-2026-999999",
+                "SN-9",
+                "DC-North",
+                "R101",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ],
+    );
+    let refused = upload(&app, Procurement, file, "unknown.xlsx", "assets", &[]).await;
+    expect_rejected(refused, &[("A3", "unknown_asset")]);
+    assert_eq!(s(&asset("AST-2026-000002").await["status"]), "pending");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Permissions
+// ---------------------------------------------------------------------------------------------
+
+async fn imports_need_the_kinds_write_permission(app: TestApp) {
+    for role in [Viewer, Finance, Pm] {
+        upload_fixture(&app, role, "vendors_openpyxl.xlsx", "vendors", &[])
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    assert!(vendors(&app).await.is_empty());
+    let done = upload_fixture(&app, Procurement, "vendors_openpyxl.xlsx", "vendors", &[])
+        .await
+        .expect(201);
+    let report = format!("{IMPORTS}/{}", id_of(&done.body));
+    for role in [Viewer, Finance] {
+        app.get(&report, role)
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    app.get(&report, Admin).await.expect(200);
+
+    let rejected = upload_fixture(
+        &app,
+        Procurement,
+        "vendors_formula_no_cache.xlsx",
+        "vendors",
+        &[],
+    )
+    .await
+    .expect(422);
+    let link = s(&report_of(&rejected)["error_workbook"]).to_string();
+    app.get(&link, Finance)
+        .await
+        .expect_problem(403, "forbidden");
+    let workbook = app.get(&link, Procurement).await.expect(200);
+    assert_eq!(
+        workbook.content_type(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    // Finance may import what finance writes.
+    upload_fixture(&app, Finance, "fx_rates_1904.xlsx", "fx_rates", &[])
+        .await
+        .expect(201);
+    upload_fixture(&app, Procurement, "fx_rates_legacy.xls", "fx_rates", &[])
+        .await
+        .expect_problem(403, "forbidden");
+    app.get(&format!("{IMPORTS}/999999"), Admin)
+        .await
+        .expect_problem(404, "not_found");
+}
+
+both_engines!(
+    imports_vendors_update_by_natural_key_and_only_once,
+    imports_dry_run_writes_nothing,
+    imports_fx_rates_exactly_from_ods_1904_and_xls,
+    imports_csv_with_bom_semicolons_and_windows_1252,
+    imports_budget_lines_with_monthly_phasing,
+    imports_invoices_matched_against_a_received_order,
+    imports_invoices_bad_rows_each_named_with_an_error_workbook,
+    imports_purchase_orders_as_numbered_drafts,
+    imports_sla_measurements_fix_credits,
+    imports_asset_register_puts_assets_into_service,
+    imports_need_the_kinds_write_permission,
+);

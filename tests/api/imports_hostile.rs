@@ -1,0 +1,165 @@
+//! Spreadsheet imports refuse hostile and malformed uploads with a 4xx problem document, in
+//! bounded time and memory, writing nothing and leaving the server healthy: zip bombs,
+//! truncated and renamed files, sheets that claim a million rows or columns, OpenDocument
+//! repeats, a file over the size limit, a form without its parts, a sheet without a required
+//! column.
+
+use crate::helpers::{Resp, TestApp};
+use crate::imports::{upload, upload_fixture, IMPORTS};
+use procura::auth::Role::{Admin, Procurement};
+use reqwest::multipart::{Form, Part};
+
+async fn assert_healthy_and_untouched(app: &TestApp) {
+    let health = app.get_anon("/health").await.expect(200);
+    assert_eq!(health.body["status"], "ok", "{}", health.text);
+    assert!(
+        app.list_all("/api/v1/vendors", Admin).await.is_empty(),
+        "no vendor was written"
+    );
+}
+
+async fn imports_hostile_files_are_refused(app: TestApp) {
+    for (file, code) in [
+        ("hostile_zip_bomb.xlsx", "file_expands_too_far"),
+        ("hostile_truncated.xlsx", "unreadable_file"),
+        ("hostile_renamed_binary.xlsx", "unreadable_file"),
+        ("hostile_max_dimensions.xlsx", "too_many_columns"),
+        ("hostile_million_rows.xlsx", "too_many_rows"),
+        ("hostile_wide.csv", "too_many_columns"),
+    ] {
+        let refused = upload_fixture(&app, Procurement, file, "vendors", &[]).await;
+        assert_eq!(refused.code(), code, "{file}: {}", refused.text);
+        refused.expect_problem(422, code);
+    }
+    // 1,048,576 repeated rows of 16,384 non-empty cells: refused by a limit, never expanded.
+    let repeat = upload_fixture(&app, Procurement, "hostile_repeat.ods", "vendors", &[])
+        .await
+        .expect(422);
+    assert!(
+        ["too_many_rows", "too_many_columns", "too_many_cells"].contains(&repeat.code()),
+        "{}",
+        repeat.text
+    );
+    let code = repeat.code().to_string();
+    let repeat = repeat.expect_problem(422, &code);
+    assert!(
+        repeat.body["context"]["sheet"] == "Vendors",
+        "{}",
+        repeat.text
+    );
+    assert_healthy_and_untouched(&app).await;
+}
+
+async fn imports_limits_are_settings(app: TestApp) {
+    let small = TestApp::spawn_with(app.engine, |settings| {
+        settings.import_limits.max_bytes = 4096;
+        settings.import_limits.max_rows = 3;
+    })
+    .await
+    .expect("the engine of the test is available");
+    // vendors_openpyxl.xlsx is 5,391 bytes.
+    let big = upload_fixture(&small, Procurement, "vendors_openpyxl.xlsx", "vendors", &[])
+        .await
+        .expect_problem(413, "payload_too_large");
+    assert_eq!(big.body["context"]["limit_bytes"], 4096, "{}", big.text);
+    let rows = "Name\r\nA Ltd\r\nB Ltd\r\nC Ltd\r\nD Ltd\r\n";
+    upload(&small, Procurement, rows.into(), "four.csv", "vendors", &[])
+        .await
+        .expect_problem(422, "too_many_rows");
+    let three = "Name\r\nA Ltd\r\nB Ltd\r\nC Ltd\r\n";
+    upload(
+        &small,
+        Procurement,
+        three.into(),
+        "three.csv",
+        "vendors",
+        &[],
+    )
+    .await
+    .expect(201);
+    assert_healthy_and_untouched(&app).await;
+}
+
+async fn post_form(app: &TestApp, form: Form) -> Resp {
+    app.post_multipart(IMPORTS, Procurement, form).await
+}
+
+fn vendors_csv() -> Part {
+    Part::bytes(b"Name\r\nA Ltd\r\n".to_vec()).file_name("vendors.csv")
+}
+
+async fn imports_form_and_header_problems_are_named(app: TestApp) {
+    // A form without a kind, with an unknown kind, without a file, with an unknown field.
+    post_form(&app, Form::new().part("file", vendors_csv()))
+        .await
+        .expect_invalid("kind");
+    post_form(
+        &app,
+        Form::new()
+            .part("file", vendors_csv())
+            .text("kind", "widgets"),
+    )
+    .await
+    .expect_invalid("kind");
+    post_form(&app, Form::new().text("kind", "vendors"))
+        .await
+        .expect_invalid("file");
+    let many = post_form(
+        &app,
+        Form::new()
+            .text("kind", "vendors")
+            .text("dry_run", "perhaps")
+            .text("colour", "blue"),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    let mut fields = many.fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["colour", "dry_run", "file"],
+        "every bad part at once"
+    );
+    // A stated sheet that does not exist.
+    upload_fixture(
+        &app,
+        Procurement,
+        "vendors_openpyxl.xlsx",
+        "vendors",
+        &[("sheet", "Vendors")],
+    )
+    .await
+    .expect_problem(422, "sheet_not_found");
+
+    // A sheet without a required column: one error naming it, before any row is read.
+    let no_name = "Tax ID,Emails\r\nGB 1,a@b.example\r\n";
+    let missing = upload(
+        &app,
+        Procurement,
+        no_name.into(),
+        "no-name.csv",
+        "vendors",
+        &[],
+    )
+    .await
+    .expect_problem(422, "missing_columns");
+    assert_eq!(missing.fields(), ["no-name!1"], "{}", missing.text);
+    assert!(
+        missing
+            .field_message("no-name!1")
+            .is_some_and(|m| m.contains("Name")),
+        "{}",
+        missing.text
+    );
+    // Nothing about an empty file is guessed.
+    upload(&app, Procurement, Vec::new(), "empty.csv", "vendors", &[])
+        .await
+        .expect_problem(422, "empty_file");
+    assert_healthy_and_untouched(&app).await;
+}
+
+both_engines!(
+    imports_hostile_files_are_refused,
+    imports_limits_are_settings,
+    imports_form_and_header_problems_are_named,
+);
