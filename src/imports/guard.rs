@@ -70,6 +70,7 @@ pub fn inspect(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Format,
         return inspect_zip(bytes, file_name, limits);
     }
     if bytes.starts_with(&CFB_MAGIC) {
+        check_xls_extent(bytes, file_name, limits)?;
         return Ok(Format::Xls);
     }
     if matches!(extension.as_str(), "xlsx" | "xlsm" | "xlsb" | "xls" | "ods") {
@@ -299,6 +300,79 @@ fn check_ods_extent(
             _ => {}
         }
         buf.clear();
+    }
+    Ok(())
+}
+
+/// Reads the DIMENSIONS records of an Excel 97–2003 workbook stream before calamine does:
+/// calamine reserves room for every cell a sheet claims (rows × columns), so a damaged or
+/// hostile record claiming billions of cells would abort the process on an allocation that
+/// cannot be caught.
+fn check_xls_extent(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<(), AppError> {
+    let damaged = |why: String| unreadable(file_name, why);
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| damaged(format!("the compound file is damaged ({e})")))?;
+    let stream_name = ["/Workbook", "/Book"]
+        .into_iter()
+        .find(|name| file.exists(name))
+        .ok_or_else(|| {
+            damaged("it is a compound file without an Excel workbook stream".to_string())
+        })?;
+    let mut stream = Vec::new();
+    file.open_stream(stream_name)
+        .map_err(|e| damaged(format!("the workbook stream is damaged ({e})")))?
+        .take(limits.max_expanded_bytes)
+        .read_to_end(&mut stream)
+        .map_err(|e| damaged(format!("the workbook stream is damaged ({e})")))?;
+    let u16_at = |data: &[u8], at: usize| u16::from_le_bytes([data[at], data[at + 1]]) as u64;
+    let u32_at = |data: &[u8], at: usize| {
+        u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as u64
+    };
+    let mut at = 0usize;
+    while at + 4 <= stream.len() {
+        let kind = u16_at(&stream, at);
+        let len = u16_at(&stream, at + 2) as usize;
+        let Some(data) = stream.get(at + 4..at + 4 + len) else {
+            break;
+        };
+        at += 4 + len;
+        if kind != 0x0200 {
+            continue;
+        }
+        // DIMENSIONS: first row, row after the last, first column, column after the last.
+        let (first_row, end_row, first_column, end_column) = match data.len() {
+            10 => (
+                u16_at(data, 0),
+                u16_at(data, 2),
+                u16_at(data, 4),
+                u16_at(data, 6),
+            ),
+            14 | 16 => (
+                u32_at(data, 0),
+                u32_at(data, 4),
+                u16_at(data, 8),
+                u16_at(data, 10),
+            ),
+            _ => continue,
+        };
+        // As calamine reads it: an impossible first column counts from 0.
+        let first_column = if first_column > 0xFF || end_column < first_column {
+            0
+        } else {
+            first_column
+        };
+        if end_row == 0 || end_column == 0 {
+            continue;
+        }
+        if end_row <= first_row || end_row > 65_536 || end_column > 256 {
+            return Err(damaged(format!(
+                "a sheet claims rows {first_row} to {end_row} and columns {first_column} to {end_column}, which no Excel 97–2003 sheet has"
+            )));
+        }
+        let cells = (end_row - first_row) * (end_column - first_column);
+        if cells > (limits.max_cells as u64).saturating_mul(4) {
+            return Err(too_many_cells("(xls)", limits));
+        }
     }
     Ok(())
 }
