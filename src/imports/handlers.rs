@@ -72,9 +72,24 @@ struct Form {
     fields: Vec<(String, String)>,
 }
 
+/// Most parts an upload may have: the file, `kind` and the six options, with room for a
+/// client's extra. Only the file may be large, so the whole form stays bounded.
+const MAX_PARTS: usize = 16;
+
+/// Longest text part, in bytes.
+const MAX_TEXT_PART: u64 = 4096;
+
 async fn read_form(mut payload: Multipart, limits: &Limits) -> AppResult<Form> {
     let mut form = Form::default();
+    let mut parts = 0;
     while let Some(part) = payload.next().await {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(bad_part(
+                "body",
+                format!("an import upload has at most {MAX_PARTS} parts: the file, kind and its options"),
+            ));
+        }
         let mut part = part
             .map_err(|e| bad_part("body", format!("not a valid multipart/form-data body: {e}")))?;
         let name = part.name().unwrap_or_default().to_string();
@@ -85,7 +100,7 @@ async fn read_form(mut payload: Multipart, limits: &Limits) -> AppResult<Form> {
         let cap = if name == "file" {
             limits.max_bytes
         } else {
-            4096
+            MAX_TEXT_PART
         };
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {

@@ -10,6 +10,7 @@ use super::cells::{Cell, Row};
 use super::model::RowError;
 use super::read::{Flow, Workbook};
 use super::service::column_index;
+use super::values::Epoch;
 use crate::error::{AppError, AppResult};
 use rust_xlsxwriter::{
     Color, Format, FormatBorder, Workbook as XlsxWorkbook, Worksheet, XlsxError,
@@ -50,6 +51,7 @@ pub fn error_workbook(
         Flow::More
     })?;
     let width = rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+    let epoch = workbook.epoch();
     let copy = book.add_worksheet();
     copy.set_name(safe_sheet_name(sheet)).map_err(failed)?;
     let error_column = width as u16;
@@ -72,6 +74,7 @@ pub fn error_workbook(
                 cell,
                 shaded.then_some((&bad, &bad_date)),
                 &date,
+                epoch,
             )?;
         }
         for index in &bad_columns {
@@ -131,6 +134,7 @@ fn write_cell(
     cell: &Cell,
     shaded: Option<(&Format, &Format)>,
     date: &Format,
+    epoch: Epoch,
 ) -> AppResult<()> {
     let plain = Format::new();
     let format = shaded.map(|(f, _)| f).unwrap_or(&plain);
@@ -147,6 +151,12 @@ fn write_cell(
                 .map(|_| ())
         }
         Cell::DateSerial(value) => {
+            // The copy is written in the 1900 date system: a 1904 serial counts 1,462 days
+            // fewer for the same day.
+            let value = match epoch {
+                Epoch::Excel1900 => *value,
+                Epoch::Excel1904 => *value + rust_decimal::Decimal::from(DAYS_1900_TO_1904),
+            };
             let serial: f64 = value.to_string().parse().unwrap_or(f64::NAN);
             let f = shaded.map(|(_, d)| d).unwrap_or(date);
             sheet
@@ -162,6 +172,10 @@ fn write_cell(
     }
     .map_err(failed)
 }
+
+/// Days from the 1900 system's day 0 (1899-12-30 for serials after February 1900) to the
+/// 1904 system's (1904-01-01).
+const DAYS_1900_TO_1904: i64 = 1_462;
 
 /// A sheet name xlsx accepts: at most 31 characters, none of `[]:*?/\`.
 fn safe_sheet_name(name: &str) -> String {

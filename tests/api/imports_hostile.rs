@@ -1,12 +1,12 @@
-//! Spreadsheet imports refuse hostile and malformed uploads with a 4xx problem document, in
-//! bounded time and memory, writing nothing and leaving the server healthy: zip bombs,
-//! truncated and renamed files, sheets that claim a million rows or columns, OpenDocument
-//! repeats, a file over the size limit, a form without its parts, a sheet without a required
-//! column.
+//! What spreadsheet imports refuse, each with a 4xx problem document, in bounded time and
+//! memory, writing nothing and leaving the server healthy: zip bombs, truncated and renamed
+//! files, sheets that claim a million rows or columns, OpenDocument repeats, a file over the
+//! size limit (limits are settings), a form without its parts, a sheet without a required
+//! column; and roles without the write permission of the kind imported.
 
-use crate::helpers::{Resp, TestApp};
-use crate::imports::{upload, upload_fixture, IMPORTS};
-use procura::auth::Role::{Admin, Procurement};
+use crate::helpers::{id_of, s, Resp, TestApp};
+use crate::imports::{report_of, upload, upload_fixture, IMPORTS};
+use procura::auth::Role::{Admin, Finance, Pm, Procurement, Viewer};
 use reqwest::multipart::{Form, Part};
 
 async fn assert_healthy_and_untouched(app: &TestApp) {
@@ -120,6 +120,17 @@ async fn imports_form_and_header_problems_are_named(app: TestApp) {
         ["colour", "dry_run", "file"],
         "every bad part at once"
     );
+    // The form is bounded as a whole, not only its file: endless small parts are refused.
+    let mut flood = Form::new()
+        .text("kind", "vendors")
+        .part("file", vendors_csv());
+    for i in 0..200 {
+        flood = flood.text(format!("field{i}"), "x".repeat(4000));
+    }
+    let flooded = post_form(&app, flood)
+        .await
+        .expect_problem(400, "invalid_upload");
+    assert_eq!(flooded.fields(), ["body"], "{}", flooded.text);
     // A stated sheet that does not exist.
     upload_fixture(
         &app,
@@ -158,8 +169,54 @@ async fn imports_form_and_header_problems_are_named(app: TestApp) {
     assert_healthy_and_untouched(&app).await;
 }
 
+/// An import needs the permission that writing its records through the API needs; so does
+/// reading its report and error workbook.
+async fn imports_need_the_kinds_write_permission(app: TestApp) {
+    for role in [Viewer, Finance, Pm] {
+        upload_fixture(&app, role, "vendors_openpyxl.xlsx", "vendors", &[])
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    assert!(app.list_all("/api/v1/vendors", Admin).await.is_empty());
+    let done = upload_fixture(&app, Procurement, "vendors_openpyxl.xlsx", "vendors", &[])
+        .await
+        .expect(201);
+    let record = format!("{IMPORTS}/{}", id_of(&done.body));
+    for role in [Viewer, Finance] {
+        app.get(&record, role)
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    app.get(&record, Admin).await.expect(200);
+
+    let formula = "vendors_formula_no_cache.xlsx";
+    let rejected = upload_fixture(&app, Procurement, formula, "vendors", &[])
+        .await
+        .expect(422);
+    let link = s(&report_of(&rejected)["error_workbook"]).to_string();
+    app.get(&link, Finance)
+        .await
+        .expect_problem(403, "forbidden");
+    let workbook = app.get(&link, Procurement).await.expect(200);
+    assert_eq!(
+        workbook.content_type(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    // FX rates are finance's: finance may import them, procurement may not.
+    upload_fixture(&app, Procurement, "fx_rates_legacy.xls", "fx_rates", &[])
+        .await
+        .expect_problem(403, "forbidden");
+    upload_fixture(&app, Finance, "fx_rates_legacy.xls", "fx_rates", &[])
+        .await
+        .expect(201);
+    app.get(&format!("{IMPORTS}/999999"), Admin)
+        .await
+        .expect_problem(404, "not_found");
+}
+
 both_engines!(
     imports_hostile_files_are_refused,
     imports_limits_are_settings,
     imports_form_and_header_problems_are_named,
+    imports_need_the_kinds_write_permission,
 );

@@ -173,6 +173,8 @@ pub struct Line {
     description: Option<String>,
     quantity: Decimal,
     unit_price: Decimal,
+    /// The column the unit price was read from: `amount` when the row gave only Amount.
+    price_field: &'static str,
     tax_percent: Decimal,
 }
 
@@ -317,6 +319,12 @@ impl Kind for Invoices {
         if !f.ok() {
             return None;
         }
+        // A row that gives only Amount has its price in the Amount column.
+        let price_field = if quantity.is_none() && price.is_none() {
+            "amount"
+        } else {
+            "unit_price"
+        };
         let (quantity, unit_price) = priced?;
         Some(Line {
             row: f.row(),
@@ -333,6 +341,7 @@ impl Kind for Invoices {
             description,
             quantity,
             unit_price,
+            price_field,
             tax_percent,
         })
     }
@@ -573,6 +582,21 @@ fn save(apply: &mut Apply<'_, '_>, invoice: Vec<Line>) -> AppResult<()> {
     };
     let (actor, rules) = (apply.actor, apply.purchasing);
     let number = first.number.clone();
+    // The service's `unit_price` is the Amount cell on rows that gave only Amount.
+    let price_fields: Vec<&'static str> = invoice.iter().map(|l| l.price_field).collect();
+    let locate = move |path: &str| match locate(path) {
+        (index, Some(field)) if field == "unit_price" => (
+            index,
+            Some(
+                price_fields
+                    .get(index)
+                    .copied()
+                    .unwrap_or("unit_price")
+                    .to_string(),
+            ),
+        ),
+        other => other,
+    };
     if let Some(recorded) = apply.attempt(&rows, &locate, move |tx| {
         service::create(tx, actor, rules, input)
     })? {
