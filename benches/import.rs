@@ -10,8 +10,9 @@
 //!    (`PROCURA_BENCH_PYTHON`, default the CI virtualenv's Python);
 //! 3. on SQLite, then PostgreSQL when reachable: the import as a dry run (parse, every check,
 //!    every service call, rolled back) and then for real (the same, committed), through
-//!    `procura::imports::service::run`, against 10 purchase orders × 100 lines set up through
-//!    the services beforehand (not timed).
+//!    `procura::imports::service::run`, against 100 purchase orders × 100 lines set up through
+//!    the services beforehand (not timed). Each PO line is billed by 10 invoices, and each
+//!    invoice has its own date, so no invoice is a suspected duplicate of another.
 //!
 //! Prints seconds, rows per second, peak RSS and each time's ratio to calamine's. Figures are
 //! printed, never asserted.
@@ -35,7 +36,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-const POS: usize = 10;
+const POS: usize = 100;
 const PO_LINES: usize = 100;
 const LINES_PER_INVOICE: usize = 10;
 
@@ -101,15 +102,22 @@ fn write_workbook(path: &Path, rows: usize, invoice_year: i32) {
         let r = n as u32 + 1;
         let invoice = n / LINES_PER_INVOICE;
         let po_line = n % (POS * PO_LINES);
-        let day = first + chrono::Duration::days((invoice % 300) as i64);
+        let day = first + chrono::Duration::days(invoice as i64);
         sheet
             .write_string(r, 0, format!("INV-{invoice:06}"))
             .expect("cell");
         sheet
             .write_string(r, 1, "Bench Networks Ltd")
             .expect("cell");
+        use chrono::Datelike;
+        let cell_date = rust_xlsxwriter::ExcelDateTime::from_ymd(
+            day.year() as u16,
+            day.month() as u8,
+            day.day() as u8,
+        )
+        .expect("date");
         sheet
-            .write_datetime_with_format(r, 2, day.and_hms_opt(0, 0, 0).expect("midnight"), &date)
+            .write_datetime_with_format(r, 2, &cell_date, &date)
             .expect("cell");
         sheet.write_string(r, 3, "EUR").expect("cell");
         sheet
@@ -135,7 +143,7 @@ fn write_workbook(path: &Path, rows: usize, invoice_year: i32) {
 }
 
 /// A vendor, a project with one budget line, and the purchase orders the invoices bill,
-/// approved, issued and received: each PO line ordered and received 1,000 units.
+/// approved, issued and received: each PO line ordered and received 10 units.
 fn set_up(db: &Db, year: i32) {
     let admin = actor(1, "bench-admin", Role::Admin);
     let (vendor_id, project_id, budget_line_id) = db
@@ -201,7 +209,7 @@ fn set_up(db: &Db, year: i32) {
             lines: (0..PO_LINES)
                 .map(|i| PoLineInput {
                     description: format!("Switch port licence {i}"),
-                    quantity: d("1000"),
+                    quantity: d("10"),
                     unit: "each".into(),
                     unit_price: d("12.34"),
                     tax_percent: d("20"),
@@ -233,7 +241,7 @@ fn set_up(db: &Db, year: i32) {
             );
         }
         step(&requester, PoStep::Issue);
-        let lines: Vec<(i64, Decimal)> = po.lines.iter().map(|l| (l.id, d("1000"))).collect();
+        let lines: Vec<(i64, Decimal)> = po.lines.iter().map(|l| (l.id, d("10"))).collect();
         db.write_blocking(|tx| {
             receipts::receive(
                 tx,

@@ -285,9 +285,6 @@ INVOICES = Kind(
         ["NW-40022", "Northwind Networks Ltd", d("2027-03-05"), d("2027-04-04"), "EUR",
          "invoice", None, None, None, "DC-MOVE", "opex", "DC-200",
          "Remote hands, 6 hours", None, None, money("540.00"), Decimal("20")],
-        ["NW-CM-0007", "Northwind Networks Ltd", d("2027-03-12"), None, "EUR", "credit_memo",
-         "NW-40022", None, None, "DC-MOVE", "opex", "DC-200",
-         "Remote hands billed twice, 2 hours", None, None, money("180.00"), Decimal("20")],
     ],
 )
 

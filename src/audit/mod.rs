@@ -4,8 +4,9 @@
 //! - rows are numbered by a gapless sequence and chained: each row's hash covers its own
 //!   fields and the previous row's hash, so altering, removing or reordering any row breaks
 //!   the chain from that row on;
-//! - the sequence and the previous hash come from one `audit_head` row that every writer
-//!   updates first, which serialises appends on both engines (no forks in the chain);
+//! - the sequence and the previous hash come from one `audit_head` row that every writing
+//!   transaction locks at its first audit row and writes back once before it commits, which
+//!   serialises appends on both engines (no forks in the chain);
 //! - [`service::verify`] recomputes the chain and names the first broken row.
 
 pub mod handlers;

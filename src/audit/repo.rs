@@ -19,11 +19,12 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-/// Takes the next sequence number and the current head hash. The UPDATE locks the head row
-/// until the transaction ends, so appends are serialised on both engines.
-pub fn advance_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
+/// Locks the head row until the transaction ends (so appends are serialised on both engines)
+/// and reads the last sequence number and hash. The transaction writes the head back once,
+/// before it commits (see [`crate::db::ChainHead`]).
+pub fn lock_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set(audit_head::last_seq.eq(audit_head::last_seq + 1))
+        .set(audit_head::last_seq.eq(audit_head::last_seq))
         .returning((audit_head::last_seq, audit_head::last_hash))
         .get_result(conn)
 }
@@ -36,12 +37,10 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
         .get_result(conn)
 }
 
+/// Appends a row to the log (the head is advanced by the caller's transaction).
 pub fn append(conn: &mut DbConnection, row: &AuditRow) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values(row)
-        .execute(conn)?;
-    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set(audit_head::last_hash.eq(&row.hash))
         .execute(conn)?;
     Ok(())
 }

@@ -19,7 +19,11 @@ pub fn record<B: Serialize, A: Serialize>(
 ) -> AppResult<i64> {
     let before_state = state_text(before)?;
     let after_state = state_text(after)?;
-    let (seq, prev_hash) = repo::advance_head(tx)?;
+    let (last_seq, prev_hash) = match tx.chain_head() {
+        Some(head) => (head.seq, head.hash.clone()),
+        None => repo::lock_head(tx)?,
+    };
+    let seq = last_seq + 1;
     let occurred_at = clock::now();
     let occurred_text = clock::to_rfc3339(occurred_at);
     let entity_id = entity_id.to_string();
@@ -48,9 +52,10 @@ pub fn record<B: Serialize, A: Serialize>(
             before_state,
             after_state,
             prev_hash,
-            hash,
+            hash: hash.clone(),
         },
     )?;
+    *tx.chain_head() = Some(crate::db::ChainHead { seq, hash });
     Ok(seq)
 }
 

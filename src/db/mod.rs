@@ -241,13 +241,56 @@ pub enum Decision<T> {
 /// A connection inside an open transaction. Only [`Db::write`] makes one.
 pub struct Tx<'c> {
     conn: &'c mut DbConnection,
+    chain: Option<ChainHead>,
+}
+
+/// The audit chain's head as this transaction has advanced it. The head row is locked and read
+/// at the transaction's first audit row and written back once, just before commit: updating
+/// one row thousands of times in one PostgreSQL transaction (a large import) leaves a chain
+/// of versions every later update has to walk, which made such a transaction quadratic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    /// The last sequence number handed out.
+    pub seq: i64,
+    /// The hash of that row.
+    pub hash: String,
+}
+
+fn write_chain_head(conn: &mut DbConnection, head: &ChainHead) -> AppResult<()> {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    diesel::update(schema::audit_head::table.filter(schema::audit_head::id.eq(1)))
+        .set((
+            schema::audit_head::last_seq.eq(head.seq),
+            schema::audit_head::last_hash.eq(&head.hash),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 impl Tx<'_> {
     /// Runs `work` in a savepoint: on `Err` only its own changes are undone and the
     /// transaction goes on (on PostgreSQL a failed statement would otherwise abort it whole).
     pub fn savepoint<T>(&mut self, work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>) -> AppResult<T> {
-        self.conn.transaction(|conn| work(&mut Tx { conn }))
+        let mut chain = self.chain.clone();
+        let outcome = self.conn.transaction(|conn| {
+            let mut inner = Tx {
+                conn,
+                chain: chain.take(),
+            };
+            let outcome = work(&mut inner);
+            chain = inner.chain.take();
+            outcome
+        });
+        // A rolled-back savepoint takes its audit rows with it, and so its head.
+        if outcome.is_ok() {
+            self.chain = chain;
+        }
+        outcome
+    }
+
+    /// The audit chain's head as this transaction sees it, once an audit row was written.
+    pub fn chain_head(&mut self) -> &mut Option<ChainHead> {
+        &mut self.chain
     }
 }
 
@@ -290,9 +333,19 @@ where
         }
         DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
     }?;
-    let outcome = work(&mut Tx { conn });
+    let mut tx = Tx { conn, chain: None };
+    let outcome = work(&mut tx);
+    let chain = tx.chain.take();
     match outcome {
         Ok(Decision::Keep(value)) => {
+            let flushed = match &chain {
+                Some(head) => write_chain_head(conn, head),
+                None => Ok(()),
+            };
+            if let Err(error) = flushed {
+                let _ = MultiTransactionManager::rollback_transaction(conn);
+                return Err(error);
+            }
             if let Err(error) = MultiTransactionManager::commit_transaction(conn) {
                 let _ = MultiTransactionManager::rollback_transaction(conn);
                 return Err(error.into());
@@ -312,6 +365,24 @@ where
             Err(error)
         }
     }
+}
+
+/// Refreshes PostgreSQL's planner statistics of `tables` from inside a long write transaction.
+///
+/// A bulk load in one transaction (an import of 100,000 invoice lines) grows tables the
+/// planner still believes small, and its per-document queries (the quantities other pending
+/// invoices bill on a PO line) then scan instead of using their index, which made such an
+/// import quadratic. `ANALYZE` inside the transaction counts the transaction's own new rows.
+/// SQLite's planner uses the indexes without statistics: nothing to do there.
+pub fn refresh_statistics(conn: &mut DbConnection, tables: &[&str]) -> AppResult<()> {
+    use diesel::connection::SimpleConnection;
+    if let DbConnection::Postgresql(pg) = conn {
+        for table in tables {
+            // The names come from the code, never from input.
+            pg.batch_execute(&format!("ANALYZE {table}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs a read of several statements in one read-only transaction, so that they all see one

@@ -235,24 +235,47 @@ pub fn same_total_between(
 
 /// Quantities on lines of pending invoices (recorded, matched or held, not yet approved) billing
 /// these PO lines: `(po_line_id, quantity text)`, excluding `except_invoice`.
+///
+/// Two plain queries rather than a join: the lines by their PO line (an index range), then
+/// which of their invoices are pending (primary keys). As one join, PostgreSQL sometimes drove
+/// the plan from the invoices by status instead, which a bulk import, adding invoices faster
+/// than statistics follow, made quadratic.
 pub fn pending_quantities_on_po_lines(
     conn: &mut DbConnection,
     po_line_ids: &[i64],
     except_invoice: i64,
 ) -> AppResult<Vec<(Option<i64>, String)>> {
-    let mut out = Vec::new();
+    let mut lines: Vec<(i64, Option<i64>, String)> = Vec::new();
     for chunk in po_line_ids.chunks(500) {
-        let rows: Vec<(Option<i64>, String)> = invoice_lines::table
-            .inner_join(invoices::table)
+        let rows: Vec<(i64, Option<i64>, String)> = invoice_lines::table
             .filter(invoice_lines::po_line_id.eq_any(chunk))
-            .filter(invoices::id.ne(except_invoice))
+            .filter(invoice_lines::invoice_id.ne(except_invoice))
+            .select((
+                invoice_lines::invoice_id,
+                invoice_lines::po_line_id,
+                invoice_lines::quantity,
+            ))
+            .load(conn)?;
+        lines.extend(rows);
+    }
+    let mut invoice_ids: Vec<i64> = lines.iter().map(|(id, _, _)| *id).collect();
+    invoice_ids.sort_unstable();
+    invoice_ids.dedup();
+    let mut pending = std::collections::HashSet::with_capacity(invoice_ids.len());
+    for chunk in invoice_ids.chunks(500) {
+        let ids: Vec<i64> = invoices::table
+            .filter(invoices::id.eq_any(chunk))
             .filter(invoices::kind.eq("invoice"))
             .filter(invoices::status.eq_any(["received", "matched", "on_hold"]))
-            .select((invoice_lines::po_line_id, invoice_lines::quantity))
+            .select(invoices::id)
             .load(conn)?;
-        out.extend(rows);
+        pending.extend(ids);
     }
-    Ok(out)
+    Ok(lines
+        .into_iter()
+        .filter(|(invoice, _, _)| pending.contains(invoice))
+        .map(|(_, po_line, quantity)| (po_line, quantity))
+        .collect())
 }
 
 /// Net amounts on lines billing a milestone, by invoice status, excluding `except_invoice`.

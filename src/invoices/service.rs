@@ -48,7 +48,9 @@ use std::collections::HashMap;
 /// and tolerances over and over.
 #[derive(Default)]
 struct Lookups {
-    pos: HashMap<i64, crate::purchase_orders::repo::StoredPo>,
+    /// Shared, not cloned: a PO with many lines is read once per invoice and referred to by
+    /// every line that bills it.
+    pos: HashMap<i64, std::rc::Rc<crate::purchase_orders::repo::StoredPo>>,
     budget_lines: HashMap<i64, Option<(i64, Currency)>>,
     tolerances: HashMap<(i64, Option<i64>), (Tolerance, ToleranceLevel)>,
     /// Quantities (PO lines) and amounts (milestones) on the earlier lines of the invoice being
@@ -96,11 +98,11 @@ impl Lookups {
         &mut self,
         conn: &mut DbConnection,
         id: i64,
-    ) -> AppResult<crate::purchase_orders::repo::StoredPo> {
+    ) -> AppResult<std::rc::Rc<crate::purchase_orders::repo::StoredPo>> {
         if let Some(po) = self.pos.get(&id) {
             return Ok(po.clone());
         }
-        let po = crate::purchase_orders::service::stored(conn, id)?;
+        let po = std::rc::Rc::new(crate::purchase_orders::service::stored(conn, id)?);
         self.pos.insert(id, po.clone());
         Ok(po)
     }
@@ -273,7 +275,12 @@ fn places(value: Decimal) -> u32 {
 
 /// What a line bills, resolved.
 enum Reference {
-    PoLine(Box<(PoLineRow, crate::purchase_orders::repo::StoredPo)>),
+    PoLine(
+        Box<(
+            PoLineRow,
+            std::rc::Rc<crate::purchase_orders::repo::StoredPo>,
+        )>,
+    ),
     Milestone {
         id: i64,
         contract_id: i64,

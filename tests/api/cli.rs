@@ -156,10 +156,79 @@ fn the_command_line_exits_cleanly(test_db: TestDb) {
     }
 }
 
+/// `procura import`: a dry run writes nothing, the import writes everything, the same file is
+/// refused, and a bad file is listed cell by cell with its error workbook written beside it.
+fn imports_from_the_command_line(test_db: TestDb) {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imports");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let good = dir.path().join("suppliers.xlsx");
+    std::fs::copy(fixtures.join("vendors_openpyxl.xlsx"), &good).expect("copy");
+    let good = good.display().to_string();
+    let vendors = || {
+        let db = test_db.db.clone();
+        db.read_blocking(|conn| {
+            use diesel::prelude::*;
+            Ok(procura::db::schema::vendors::table
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .expect("count")
+    };
+
+    let dry = procura(
+        &test_db.url,
+        &["import", &good, "--kind", "vendors", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let out = text(&dry.stdout);
+    assert!(
+        out.contains("valid (dry run, nothing written): 4 created"),
+        "{out}"
+    );
+    assert!(out.contains("unknown column G `Account Manager`"), "{out}");
+    assert_eq!(vendors(), 0, "a dry run writes nothing");
+
+    let real = procura(
+        &test_db.url,
+        &["import", &good, "--kind", "vendors", "--as", "finance-desk"],
+    );
+    assert!(real.status.success(), "{}", text(&real.stderr));
+    assert!(text(&real.stdout).contains("imported: 4 created, 0 updated, 0 unchanged; 0 error(s)"));
+    assert_eq!(vendors(), 4);
+
+    let again = procura(&test_db.url, &["import", &good, "--kind", "vendors"]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("already imported"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let bad = dir.path().join("formula.xlsx");
+    std::fs::copy(fixtures.join("vendors_formula_no_cache.xlsx"), &bad).expect("copy");
+    let refused = procura(
+        &test_db.url,
+        &["import", &bad.display().to_string(), "--kind", "vendors"],
+    );
+    assert!(!refused.status.success());
+    let out = text(&refused.stdout);
+    assert!(
+        out.contains("Suppliers!A4") && out.contains("[formula_without_value]"),
+        "{out}"
+    );
+    let workbook = dir.path().join("formula.errors.xlsx");
+    assert!(
+        workbook.exists(),
+        "the error workbook is written beside the file: {out}"
+    );
+    assert_eq!(vendors(), 4, "a rejected file writes nothing");
+}
+
 cli_on_both_engines!(
     tokens_from_the_command_line,
     migrate_is_idempotent,
-    the_command_line_exits_cleanly
+    the_command_line_exits_cleanly,
+    imports_from_the_command_line
 );
 
 #[test]

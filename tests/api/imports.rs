@@ -1295,9 +1295,68 @@ async fn imports_asset_register_puts_assets_into_service(app: TestApp) {
     let report = expect_rejected(refused, &[("A3", "unknown_asset")]);
     assert_eq!(first_error(&report).1, "AST-2026-999999");
     assert_eq!(s(&asset("AST-2026-000002").await["status"]), "pending");
+
+    // An in-service date is never dropped: on its own it is refused, and an asset already in
+    // service keeps the day it went into service.
+    let file = xlsx(
+        "Assets",
+        &[
+            header,
+            "AST-2026-000002|||||||date:2026-04-12|",
+            "AST-2026-000001||||||in_service|date:2026-05-01|",
+        ],
+    );
+    let refused = upload(&app, Procurement, file, "dates.xlsx", "assets", &[]).await;
+    expect_rejected(
+        refused,
+        &[
+            ("H2", "date_without_status"),
+            ("H3", "in_service_date_fixed"),
+        ],
+    );
+    assert_eq!(
+        s(&asset("AST-2026-000001").await["in_service_date"]),
+        "2026-04-10"
+    );
+}
+
+/// A row whose tax id nobody has matches a namesake recorded without one (which gains the tax
+/// id) rather than creating a second vendor of that name; a namesake with another tax id is
+/// another company.
+async fn imports_vendors_gain_their_tax_id_by_name(app: TestApp) {
+    app.create_vendor(json!({"name": "Same Name Ltd"})).await;
+    app.create_vendor(json!({"name": "Twin Holdings", "tax_id": "GB111111111"}))
+        .await;
+    let file = xlsx(
+        "Vendors",
+        &[
+            "Name|Tax ID",
+            "Same Name Ltd|GB 999 999 973",
+            "Twin Holdings|GB222222222",
+        ],
+    );
+    let imported = upload(&app, Procurement, file, "names.xlsx", "vendors", &[])
+        .await
+        .expect(201);
+    assert_eq!(counts(&imported.body), (1, 1, 0), "{}", imported.text);
+    let all = app.list_all("/api/v1/vendors", Viewer).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    let same: Vec<&Value> = all
+        .iter()
+        .filter(|v| v["name"] == "Same Name Ltd")
+        .collect();
+    assert_eq!(same.len(), 1);
+    assert_eq!(same[0]["tax_id"], "GB999999973");
+    let twins: Vec<&str> = all
+        .iter()
+        .filter(|v| v["name"] == "Twin Holdings")
+        .map(|v| s(&v["tax_id"]))
+        .collect();
+    assert_eq!(twins.len(), 2, "{twins:?}");
 }
 
 both_engines!(
+    imports_vendors_gain_their_tax_id_by_name,
     imports_vendors_update_by_natural_key_and_only_once,
     imports_dry_run_writes_nothing,
     imports_fx_rates_exactly_from_ods_1904_and_xls,

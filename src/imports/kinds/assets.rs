@@ -105,6 +105,15 @@ impl Kind for Assets {
         let status = f.choice("status", &STATUSES);
         let in_service_date = f.date("in_service_date");
         let note = f.text("note");
+        if in_service_date.is_some() && status != Some(AssetStatus::InService) {
+            f.fail(
+                "in_service_date",
+                Problem::new(
+                    "date_without_status",
+                    "In Service Date is recorded when Status moves the asset into service: set Status to in_service, or leave the date blank",
+                ),
+            );
+        }
         if !f.ok() {
             return None;
         }
@@ -189,6 +198,24 @@ fn save(apply: &mut Apply<'_, '_>, line: Line) -> AppResult<()> {
         || changes.rack.is_some()
         || changes.rack_unit.is_some();
     let moving = line.status.filter(|s| *s != current.status);
+    if let (None, Some(date)) = (moving, line.in_service_date) {
+        if current.in_service_date != Some(date) {
+            apply.fail(
+                line.row,
+                Some("in_service_date"),
+                date.to_string(),
+                Problem::new(
+                    "in_service_date_fixed",
+                    format!(
+                        "asset {} is already in service since {}: an import does not move that date",
+                        current.tag,
+                        current.in_service_date.map(|d| d.to_string()).unwrap_or_else(|| "an unrecorded date".into())
+                    ),
+                ),
+            );
+            return Ok(());
+        }
+    }
     if !register && moving.is_none() {
         apply.done(&rows, DocumentAction::Unchanged, "asset", id, current.tag);
         return Ok(());

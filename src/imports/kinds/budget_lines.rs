@@ -162,7 +162,7 @@ fn save(apply: &mut Apply<'_, '_>, line: Line) -> AppResult<()> {
     let locate = move |path: &str| -> (usize, Option<String>) {
         let field = match path {
             "amount" => Some("amount".to_string()),
-            "cost_center" => Some("cost_center".to_string()),
+            "cost_center" | "code:duplicate_budget_line" => Some("cost_center".to_string()),
             "description" => Some("description".to_string()),
             "project_id" => Some("project".to_string()),
             "category" => Some("category".to_string()),

@@ -418,7 +418,8 @@ fn locate(path: &str) -> (usize, Option<String>) {
     let (index, last) = split_path(path);
     let field = match last {
         "vendor_id" => "vendor",
-        "number" => "number",
+        "number" | "code:duplicate_invoice" => "number",
+        "code:invoice_not_approved" => "original_invoice",
         "invoice_date" => "invoice_date",
         "due_date" => "due_date",
         "currency" => "currency",
@@ -601,13 +602,14 @@ fn save(apply: &mut Apply<'_, '_>, invoice: Vec<Line>) -> AppResult<()> {
         service::create(tx, actor, rules, input)
     })? {
         apply.lookups.forget_invoice(vendor_id, &number);
-        apply.done(
+        apply.done_growing(
             &rows,
             DocumentAction::Created,
             "invoice",
             recorded.id,
             format!("{} ({})", recorded.number, recorded.status.as_str()),
-        );
+            &["invoices", "invoice_lines"],
+        )?;
     }
     Ok(())
 }

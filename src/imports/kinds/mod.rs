@@ -390,7 +390,8 @@ impl Apply<'_, '_> {
 
     /// Runs one document's service call in a savepoint. A client error (4xx) becomes errors
     /// on its rows, mapped through `locate` (the service's field path → row and column
-    /// field); a server error (5xx) stops the import.
+    /// field; for an error without fields, `code:<error code>` → the cell it concerns); a
+    /// server error (5xx) stops the import.
     pub fn attempt<T>(
         &mut self,
         rows: &[u32],
@@ -419,7 +420,9 @@ impl Apply<'_, '_> {
                 .context()
                 .and_then(|c| c.get("field"))
                 .and_then(|f| f.as_str())
-                .and_then(|f| locate(f).1);
+                .and_then(|f| locate(f).1)
+                // Conflicts name no field; each kind says which cell a conflict belongs to.
+                .or_else(|| locate(&format!("code:{}", error.code())).1);
             self.fail(
                 first,
                 field.as_deref(),
@@ -444,6 +447,28 @@ impl Apply<'_, '_> {
             );
             self.fail(row, field.as_deref(), "", problem);
         }
+    }
+
+    /// Every this many documents, planner statistics of the tables an import writes are
+    /// refreshed (see [`crate::db::refresh_statistics`]).
+    pub const STATISTICS_EVERY: u64 = 500;
+
+    /// Records a document the import created or matched; now and then refreshes the planner's
+    /// statistics of `tables`, which the import is growing.
+    pub fn done_growing(
+        &mut self,
+        rows: &[u32],
+        action: DocumentAction,
+        entity: &str,
+        id: i64,
+        label: impl Into<String>,
+        tables: &[&str],
+    ) -> AppResult<()> {
+        self.done(rows, action, entity, id, label);
+        if self.counts.created % Self::STATISTICS_EVERY == 0 {
+            crate::db::refresh_statistics(self.tx, tables)?;
+        }
+        Ok(())
     }
 
     /// Records a document the import created or matched.

@@ -441,13 +441,14 @@ fn save(apply: &mut Apply<'_, '_>, order: Vec<Line>) -> AppResult<()> {
     let actor = apply.actor;
     let reference = first.reference.clone();
     if let Some(po) = apply.attempt(&rows, &locate, move |tx| service::create(tx, actor, input))? {
-        apply.done(
+        apply.done_growing(
             &rows,
             DocumentAction::Created,
             "purchase_order",
             po.id,
             format!("{} ({reference})", po.number),
-        );
+            &["purchase_orders", "purchase_order_lines"],
+        )?;
     }
     Ok(())
 }

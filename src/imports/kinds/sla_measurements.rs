@@ -174,7 +174,8 @@ impl Kind for SlaMeasurements {
 
 fn locate(path: &str) -> (usize, Option<String>) {
     let field = match path {
-        "period" => "period",
+        // A period already measured is the Period cell's fault.
+        "period" | "code:duplicate_measurement" => "period",
         "value" => "value",
         "downtime_minutes" => "downtime_minutes",
         _ => return (0, None),
@@ -215,14 +216,7 @@ fn save(apply: &mut Apply<'_, '_>, line: Line) -> AppResult<()> {
     let actor = apply.actor;
     let (period, measured) = (line.period.clone(), line.measured);
     if let Some(recorded) = apply.attempt(&rows, &locate, move |tx| {
-        // A period already measured is the Period cell's fault (the service names no field).
-        service::record(tx, actor, sla_id, &period, measured).map_err(|error| {
-            if error.code() == "duplicate_measurement" && error.context().is_none() {
-                error.with_context(serde_json::json!({ "field": "period" }))
-            } else {
-                error
-            }
-        })
+        service::record(tx, actor, sla_id, &period, measured)
     })? {
         apply.done(
             &rows,

@@ -1,5 +1,6 @@
 //! Vendors. Natural key: the tax id (normalised as the API does), else the exact name
-//! (case-insensitive). A row that matches an existing vendor updates the fields it fills; a
+//! (case-insensitive); a row with a tax id nobody has also matches a vendor of that name
+//! recorded without one (which then gains the tax id). A row that matches an existing vendor updates the fields it fills; a
 //! blank cell leaves that field as it is. Emails and tags are lists separated by `;` or `,`.
 
 use super::{Apply, Fields, Kind};
@@ -187,9 +188,15 @@ fn save(apply: &mut Apply<'_, '_>, line: Line) -> AppResult<()> {
     let rows = [line.row];
     let key = line.tax_id.clone().unwrap_or_else(|| line.name.clone());
     let existing = match &line.tax_id {
-        Some(tax_id) => crate::vendors::repo::id_by_tax_id(apply.tx, tax_id)?
-            .map(Found::One)
-            .unwrap_or(Found::None),
+        Some(tax_id) => match crate::vendors::repo::id_by_tax_id(apply.tx, tax_id)? {
+            Some(id) => Found::One(id),
+            // A vendor recorded by name alone gains its tax id from the file; a namesake
+            // with another tax id is another company.
+            None => match apply.lookups.vendor(apply.tx, &line.name)? {
+                Found::One(id) if service::get(apply.tx, id)?.tax_id.is_none() => Found::One(id),
+                _ => Found::None,
+            },
+        },
         None => apply.lookups.vendor(apply.tx, &line.name)?,
     };
     let actor = apply.actor;
