@@ -47,6 +47,8 @@ fn normalise_type(raw: &str) -> String {
         "text" | "varchar" | "character varying" | "char" | "character" => "text".into(),
         "date" => "date".into(),
         "boolean" | "bool" => "bool".into(),
+        // Diesel's Binary: BLOB on SQLite, BYTEA on PostgreSQL.
+        "blob" | "bytea" => "binary".into(),
         other if other.starts_with("timestamp") => "timestamp".into(),
         other => other.into(),
     }
