@@ -9,12 +9,11 @@
 //! A line gives Quantity and Unit Price, or only Amount (then it is one unit at that price),
 //! or all three, which must agree to the cent (quantity × price rounded half-even).
 
-use super::{agree, split_path, Apply, Fields, Kind};
+use super::{agree, group_by, split_path, Apply, Fields, Kind};
 use crate::budgets::model::BudgetCategory;
 use crate::error::AppResult;
 use crate::imports::cells::Row;
 use crate::imports::headers::Column;
-use crate::imports::lookup::Found;
 use crate::imports::model::DocumentAction;
 use crate::imports::values::Problem;
 use crate::invoices::model::InvoiceKind;
@@ -23,7 +22,6 @@ use crate::money::Currency;
 use crate::money::RoundingPolicy;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 
 static COLUMNS: [Column; 17] = [
     Column::required(
@@ -347,7 +345,12 @@ impl Kind for Invoices {
     }
 
     fn apply(&self, apply: &mut Apply<'_, '_>, lines: Vec<Line>) -> AppResult<()> {
-        let invoices = group(lines);
+        let invoices = group_by(lines, |l| {
+            (
+                l.vendor.trim().to_lowercase(),
+                crate::invoices::model::normalise_number(&l.number),
+            )
+        });
         apply.progress.phase(
             "recording invoices",
             Some(invoices.iter().map(|i| i.len() as u64).sum()),
@@ -357,25 +360,6 @@ impl Kind for Invoices {
         }
         Ok(())
     }
-}
-
-fn group(lines: Vec<Line>) -> Vec<Vec<Line>> {
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
-    let mut groups: Vec<Vec<Line>> = Vec::new();
-    for line in lines {
-        let key = (
-            line.vendor.trim().to_lowercase(),
-            crate::invoices::model::normalise_number(&line.number),
-        );
-        match index.get(&key) {
-            Some(&i) => groups[i].push(line),
-            None => {
-                index.insert(key, groups.len());
-                groups.push(vec![line]);
-            }
-        }
-    }
-    groups
 }
 
 fn header_agrees(apply: &mut Apply<'_, '_>, invoice: &[Line]) -> bool {
@@ -441,32 +425,8 @@ fn save(apply: &mut Apply<'_, '_>, invoice: Vec<Line>) -> AppResult<()> {
         return Ok(());
     }
     let first = &invoice[0];
-    let vendor_id = match apply.lookups.vendor(apply.tx, &first.vendor)? {
-        Found::One(id) => id,
-        Found::None => {
-            apply.fail(
-                first.row,
-                Some("vendor"),
-                first.vendor.clone(),
-                Problem::new(
-                    "unknown_vendor",
-                    format!("no vendor has the tax id or name `{}`", first.vendor),
-                ),
-            );
-            return Ok(());
-        }
-        Found::Many(n) => {
-            apply.fail(
-                first.row,
-                Some("vendor"),
-                first.vendor.clone(),
-                Problem::new(
-                    "ambiguous_vendor",
-                    format!("{n} vendors are named `{}`: give the tax id", first.vendor),
-                ),
-            );
-            return Ok(());
-        }
+    let Some(vendor_id) = apply.vendor(first.row, &first.vendor)? else {
+        return Ok(());
     };
     let original_invoice_id = match &first.header.original_invoice {
         Some(number) => match apply.lookups.invoice(apply.tx, vendor_id, number)? {

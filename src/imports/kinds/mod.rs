@@ -471,6 +471,24 @@ impl Apply<'_, '_> {
         Ok(())
     }
 
+    /// The vendor a document names in its `vendor` cell at `row` (tax id or exact name), or
+    /// `None` with the error recorded on that cell.
+    pub fn vendor(&mut self, row: u32, written: &str) -> AppResult<Option<i64>> {
+        let problem = match self.lookups.vendor(self.tx, written)? {
+            super::lookup::Found::One(id) => return Ok(Some(id)),
+            super::lookup::Found::None => Problem::new(
+                "unknown_vendor",
+                format!("no vendor has the tax id or name `{written}`"),
+            ),
+            super::lookup::Found::Many(n) => Problem::new(
+                "ambiguous_vendor",
+                format!("{n} vendors are named `{written}`: give the tax id"),
+            ),
+        };
+        self.fail(row, Some("vendor"), written, problem);
+        Ok(None)
+    }
+
     /// Records a document the import created or matched.
     pub fn done(
         &mut self,
@@ -497,6 +515,22 @@ impl Apply<'_, '_> {
         }
         self.progress.advance(rows.len() as u64);
     }
+}
+
+/// Lines grouped into documents by `key`, in the order each document first appears.
+pub fn group_by<L, K: Eq + std::hash::Hash>(lines: Vec<L>, key: impl Fn(&L) -> K) -> Vec<Vec<L>> {
+    let mut index: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let mut groups: Vec<Vec<L>> = Vec::new();
+    for line in lines {
+        match index.entry(key(&line)) {
+            std::collections::hash_map::Entry::Occupied(at) => groups[*at.get()].push(line),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push(vec![line]);
+            }
+        }
+    }
+    groups
 }
 
 /// The service field path's line index (`lines[3].unit_price` → 3) and last segment.

@@ -6,19 +6,17 @@
 //! center. Importing the same references from another file creates new drafts: a reference
 //! is the file's grouping, not a key Procura keeps.
 
-use super::{agree, split_path, Apply, Fields, Kind};
+use super::{agree, group_by, split_path, Apply, Fields, Kind};
 use crate::budgets::model::BudgetCategory;
 use crate::error::AppResult;
 use crate::imports::cells::Row;
 use crate::imports::headers::Column;
-use crate::imports::lookup::Found;
 use crate::imports::model::DocumentAction;
 use crate::imports::values::Problem;
 use crate::money::Currency;
 use crate::purchase_orders::service::{self, PoInput, PoLineInput};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 
 static COLUMNS: [Column; 17] = [
     Column::required(
@@ -234,7 +232,7 @@ impl Kind for PurchaseOrders {
     }
 
     fn apply(&self, apply: &mut Apply<'_, '_>, lines: Vec<Line>) -> AppResult<()> {
-        let orders = group(lines);
+        let orders = group_by(lines, |l| l.reference.trim().to_lowercase());
         apply.progress.phase(
             "saving purchase orders",
             Some(orders.iter().map(|o| o.len() as u64).sum()),
@@ -244,23 +242,6 @@ impl Kind for PurchaseOrders {
         }
         Ok(())
     }
-}
-
-/// Rows grouped by reference, in the order each reference first appears.
-fn group(lines: Vec<Line>) -> Vec<Vec<Line>> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<Vec<Line>> = Vec::new();
-    for line in lines {
-        let key = line.reference.trim().to_lowercase();
-        match index.get(&key) {
-            Some(&i) => groups[i].push(line),
-            None => {
-                index.insert(key, groups.len());
-                groups.push(vec![line]);
-            }
-        }
-    }
-    groups
 }
 
 fn header_agrees(apply: &mut Apply<'_, '_>, order: &[Line]) -> bool {
@@ -330,33 +311,7 @@ fn save(apply: &mut Apply<'_, '_>, order: Vec<Line>) -> AppResult<()> {
     }
     let first = &order[0];
     let header = first.header.clone();
-    let vendor_id = match apply.lookups.vendor(apply.tx, &header.vendor)? {
-        Found::One(id) => Some(id),
-        Found::None => {
-            apply.fail(
-                first.row,
-                Some("vendor"),
-                header.vendor.clone(),
-                Problem::new(
-                    "unknown_vendor",
-                    format!("no vendor has the tax id or name `{}`", header.vendor),
-                ),
-            );
-            None
-        }
-        Found::Many(n) => {
-            apply.fail(
-                first.row,
-                Some("vendor"),
-                header.vendor.clone(),
-                Problem::new(
-                    "ambiguous_vendor",
-                    format!("{n} vendors are named `{}`: give the tax id", header.vendor),
-                ),
-            );
-            None
-        }
-    };
+    let vendor_id = apply.vendor(first.row, &header.vendor)?;
     let project_id = apply.lookups.project(apply.tx, &header.project)?;
     if project_id.is_none() {
         apply.fail(
