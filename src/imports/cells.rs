@@ -1,11 +1,14 @@
 //! What a spreadsheet cell holds once it has been read, independent of the file format.
 //!
-//! The one float on any money path lives here: calamine hands numeric cells over as `f64`,
+//! The one float on any money path lives here: calamine hands numeric cells over as doubles,
 //! and [`exact_decimal`] turns them into the decimal the file shows, once, at this edge.
 
 use rust_decimal::Decimal;
 use std::fmt;
 use std::str::FromStr;
+
+/// A numeric cell as calamine reads it, before it becomes a decimal here.
+pub type RawFloat = f64; // allow-float: calamine's raw cell, converted once at the import edge
 
 /// One cell's content, as the file stored it.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +45,7 @@ impl Cell {
     }
 
     /// A numeric cell from a float read by calamine.
-    pub fn from_float(value: f64) -> Cell {
+    pub fn from_float(value: RawFloat) -> Cell {
         match exact_decimal(value) {
             Some(decimal) => Cell::Number(decimal),
             None => Cell::Unrepresentable(value.to_string()),
@@ -68,9 +71,9 @@ impl fmt::Display for Cell {
 }
 
 /// The decimal a float stands for: the shortest text that reads back as the same float (Rust's
-/// `Display` for `f64`), parsed exactly. 19.99 stored as the double nearest to it is 19.99 here,
+/// `Display` for doubles), parsed exactly. 19.99 stored as the double nearest to it is 19.99 here,
 /// where `Decimal::from_f64_retain` would give 19.989999999999998436805981327.
-pub fn exact_decimal(value: f64) -> Option<Decimal> {
+pub fn exact_decimal(value: RawFloat) -> Option<Decimal> {
     if !value.is_finite() {
         return None;
     }
@@ -140,8 +143,8 @@ mod tests {
                 Some(text.to_string())
             );
         }
-        assert_eq!(exact_decimal(f64::NAN), None);
-        assert_eq!(exact_decimal(f64::INFINITY), None);
+        assert_eq!(exact_decimal(RawFloat::NAN), None);
+        assert_eq!(exact_decimal(RawFloat::INFINITY), None);
         // 1e-30 needs 30 decimal places: more than a Decimal holds, so it is not exact.
         assert_eq!(exact_decimal(1e-30), None);
         assert_eq!(exact_decimal(1e40), None);
@@ -167,7 +170,7 @@ mod tests {
         #[test]
         fn decimals_survive_the_float_edge(mantissa in -999_999_999_999_999i64..=999_999_999_999_999, scale in 0u32..=10) {
             let decimal = Decimal::new(mantissa, scale);
-            let float: f64 = decimal.to_string().parse().expect("a decimal's text is a float");
+            let float: RawFloat = decimal.to_string().parse().expect("a decimal's text is a float");
             prop_assert_eq!(exact_decimal(float), Some(decimal.normalize()));
         }
     }

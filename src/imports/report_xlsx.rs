@@ -145,7 +145,7 @@ fn write_cell(
         },
         Cell::Number(value) => {
             // The export edge: a decimal becomes an xlsx number (a double) here.
-            let number: f64 = value.to_string().parse().unwrap_or(f64::NAN);
+            let number: f64 = value.to_string().parse().unwrap_or(f64::NAN); // allow-float: xlsx export edge
             sheet
                 .write_number_with_format(row, column, number, format)
                 .map(|_| ())
@@ -157,7 +157,7 @@ fn write_cell(
                 Epoch::Excel1900 => *value,
                 Epoch::Excel1904 => *value + rust_decimal::Decimal::from(DAYS_1900_TO_1904),
             };
-            let serial: f64 = value.to_string().parse().unwrap_or(f64::NAN);
+            let serial: f64 = value.to_string().parse().unwrap_or(f64::NAN); // allow-float: a date serial
             let f = shaded.map(|(_, d)| d).unwrap_or(date);
             sheet
                 .write_number_with_format(row, column, serial, f)
