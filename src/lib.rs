@@ -10,6 +10,7 @@ pub mod auth;
 pub mod budgets;
 pub mod cli;
 pub mod clock;
+pub mod closeout;
 pub mod config;
 pub mod contracts;
 pub mod db;

@@ -24,6 +24,12 @@ pub enum Action {
     DecideBudgetChanges,
     /// Enter estimates to complete and progress for the forecast.
     WriteForecasts,
+    /// Close a project whose closeout checklist is clear (or waived).
+    CloseProjects,
+    /// Waive a closeout checklist item with a reason.
+    WaiveCloseoutItems,
+    /// Reopen a closed project, with a reason.
+    ReopenProjects,
     /// List and read FX rates, convert amounts.
     ReadFxRates,
     /// Create and change FX rates.
@@ -74,7 +80,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::ReadVendors,
         Action::WriteVendors,
         Action::ReadProjects,
@@ -84,6 +90,9 @@ impl Action {
         Action::ProposeBudgetChanges,
         Action::DecideBudgetChanges,
         Action::WriteForecasts,
+        Action::CloseProjects,
+        Action::WaiveCloseoutItems,
+        Action::ReopenProjects,
         Action::ReadFxRates,
         Action::WriteFxRates,
         Action::ReadContracts,
@@ -120,6 +129,9 @@ impl Action {
             Action::ProposeBudgetChanges => "propose budget changes",
             Action::DecideBudgetChanges => "approve or reject budget changes",
             Action::WriteForecasts => "enter estimates to complete and progress",
+            Action::CloseProjects => "close projects",
+            Action::WaiveCloseoutItems => "waive closeout items",
+            Action::ReopenProjects => "reopen closed projects",
             Action::ReadFxRates => "read FX rates",
             Action::WriteFxRates => "change FX rates",
             Action::ReadContracts => "read contracts",
@@ -168,6 +180,9 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     (Action::ProposeBudgetChanges, &[Admin, Finance, Pm]),
     (Action::DecideBudgetChanges, &[Admin, Finance]),
     (Action::WriteForecasts, &[Admin, Pm]),
+    (Action::CloseProjects, &[Admin, Finance, Pm]),
+    (Action::WaiveCloseoutItems, &[Admin, Finance]),
+    (Action::ReopenProjects, &[Admin]),
     (
         Action::ReadFxRates,
         &[Admin, Procurement, Finance, Pm, Viewer],

@@ -801,3 +801,30 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    closeout_waivers (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        item_key -> Text,
+        amount_units -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        reason -> Text,
+        waived_by -> Text,
+        waived_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_closeouts (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        closed_by -> Text,
+        closed_at -> Timestamp,
+        snapshot -> Text,
+        sha256 -> Text,
+        reopened_by -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_reason -> Nullable<Text>,
+    }
+}

@@ -879,6 +879,7 @@ pub fn create(
         InvoiceStatus::OnHold
     };
     let hold_text = serde_json::to_string(&holds).map_err(AppError::internal)?;
+    crate::projects::service::ensure_budget_lines_open(tx, lines.iter().map(|l| l.budget_line_id))?;
     let id = repo::insert(
         tx,
         &NewInvoice {
@@ -1052,6 +1053,10 @@ pub fn step(
     step: InvoiceStep,
 ) -> AppResult<Invoice> {
     let before = get(tx, id)?;
+    crate::projects::service::ensure_budget_lines_open(
+        tx,
+        before.lines.iter().map(|l| l.budget_line_id),
+    )?;
     crate::lifecycle::check_version("invoice", id, before.version, expected_version)?;
     let action = match step {
         InvoiceStep::Release { .. } => "release",
@@ -1276,6 +1281,10 @@ pub fn pay(
     reference: Option<String>,
 ) -> AppResult<Invoice> {
     let before = get(tx, id)?;
+    crate::projects::service::ensure_budget_lines_open(
+        tx,
+        before.lines.iter().map(|l| l.budget_line_id),
+    )?;
     if before.kind == InvoiceKind::CreditMemo {
         return Err(AppError::conflict(
             "invalid_transition",

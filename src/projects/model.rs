@@ -18,6 +18,9 @@ pub enum ProjectStatus {
     OnHold,
     /// Work done; closeout may follow.
     Completed,
+    /// Closed out: its figures are frozen and it and its documents are read-only. Set only by
+    /// `POST /projects/{id}/close`; left only by `POST /projects/{id}/reopen`.
+    Closed,
 }
 
 impl ProjectStatus {
@@ -28,6 +31,7 @@ impl ProjectStatus {
             ProjectStatus::Active => "active",
             ProjectStatus::OnHold => "on_hold",
             ProjectStatus::Completed => "completed",
+            ProjectStatus::Closed => "closed",
         }
     }
 
@@ -38,6 +42,7 @@ impl ProjectStatus {
             ProjectStatus::Active,
             ProjectStatus::OnHold,
             ProjectStatus::Completed,
+            ProjectStatus::Closed,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
@@ -92,7 +97,7 @@ pub struct Project {
     /// ISO 4217 currency of its budget.
     #[schema(value_type = String, example = "EUR")]
     pub currency: String,
-    /// `planned`, `active`, `on_hold` or `completed`.
+    /// `planned`, `active`, `on_hold`, `completed` or `closed` (by the closeout only).
     pub status: ProjectStatus,
     /// Project manager's name.
     pub pm_name: Option<String>,
@@ -212,6 +217,12 @@ impl ProjectDraft {
                     format!("{end} is before the start date {start}"),
                 );
             }
+        }
+        if fields.status == Some(ProjectStatus::Closed) {
+            v.fail(
+                "status",
+                "a project is closed by POST /projects/{id}/close, which checks its loose ends",
+            );
         }
         let thresholds = fields.alert_thresholds.unwrap_or_else(default_thresholds);
         v.check("alert_thresholds", check_thresholds(&thresholds));

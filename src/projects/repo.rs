@@ -157,6 +157,48 @@ pub fn set_archived(
     .map(|n| n == 1)
 }
 
+/// Sets a project's status (closing and reopening), whatever its version: the caller has
+/// checked the version inside the same transaction.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    status: ProjectStatus,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(projects::table.filter(projects::id.eq(id)))
+        .set((
+            projects::status.eq(status.as_str()),
+            projects::version.eq(projects::version + 1),
+            projects::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the project is closed (`None` when it does not exist).
+pub fn is_closed(conn: &mut DbConnection, id: i64) -> QueryResult<Option<bool>> {
+    projects::table
+        .filter(projects::id.eq(id))
+        .select(projects::status)
+        .first::<String>(conn)
+        .optional()
+        .map(|s| s.map(|s| s == ProjectStatus::Closed.as_str()))
+}
+
+/// A closed project owning one of these budget lines, if any.
+pub fn closed_project_of_budget_lines(
+    conn: &mut DbConnection,
+    budget_line_ids: &[i64],
+) -> QueryResult<Option<i64>> {
+    budget_lines::table
+        .inner_join(projects::table)
+        .filter(budget_lines::id.eq_any(budget_line_ids))
+        .filter(projects::status.eq(ProjectStatus::Closed.as_str()))
+        .select(projects::id)
+        .first(conn)
+        .optional()
+}
+
 /// The project with this id.
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Project>> {
     let row: Option<ProjectRow> = projects::table

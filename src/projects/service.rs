@@ -1,6 +1,6 @@
 //! Project use cases. Every change runs inside the caller's transaction and writes its audit row.
 
-use super::model::{Project, ProjectChanges, ProjectDraft};
+use super::model::{Project, ProjectChanges, ProjectDraft, ProjectStatus};
 use super::repo::{self, ProjectFilter};
 use crate::audit;
 use crate::auth::Actor;
@@ -97,9 +97,13 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
     repo::find(conn, id)?.ok_or_else(|| AppError::not_found("project", id))
 }
 
-/// The project with this id if it may be changed (or have things added to it): not archived.
+/// The project with this id if it may be changed (or have things added to it): not archived,
+/// not closed.
 pub fn get_writable(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
     let project = get(conn, id)?;
+    if project.status == ProjectStatus::Closed {
+        return Err(crate::closeout::service::closed(&project));
+    }
     if project.archived_at.is_some() {
         return Err(AppError::conflict(
             "archived",
@@ -107,6 +111,48 @@ pub fn get_writable(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
         ));
     }
     Ok(project)
+}
+
+/// Ok unless project `id` is closed: every change to a project's documents (purchase orders,
+/// receipts, invoices, statements of work and their milestones) checks this in its transaction.
+pub fn ensure_open(conn: &mut DbConnection, id: i64) -> AppResult<()> {
+    match repo::is_closed(conn, id)? {
+        Some(true) => Err(crate::closeout::service::closed(&get(conn, id)?)),
+        _ => Ok(()),
+    }
+}
+
+/// Ok unless one of these budget lines belongs to a closed project (an invoice's lines may
+/// span projects).
+pub fn ensure_budget_lines_open(
+    conn: &mut DbConnection,
+    budget_line_ids: impl IntoIterator<Item = i64>,
+) -> AppResult<()> {
+    let ids: std::collections::BTreeSet<i64> = budget_line_ids.into_iter().collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    for chunk in ids.chunks(500) {
+        if let Some(closed) = repo::closed_project_of_budget_lines(conn, chunk)? {
+            return Err(crate::closeout::service::closed(&get(conn, closed)?));
+        }
+    }
+    Ok(())
+}
+
+/// Closes (`closed = true`) or reopens a project: only the closeout calls this, after its
+/// checks; a reopened project is `completed`.
+pub fn set_closed(
+    tx: &mut Tx<'_>,
+    id: i64,
+    closed: bool,
+    now: chrono::NaiveDateTime,
+) -> AppResult<()> {
+    let status = if closed {
+        ProjectStatus::Closed
+    } else {
+        ProjectStatus::Completed
+    };
+    repo::set_status(tx, id, status, now)?;
+    Ok(())
 }
 
 /// A page of projects.

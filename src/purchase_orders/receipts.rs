@@ -172,6 +172,7 @@ pub fn receive(
         return Err(AppError::not_found("purchase order", po_id));
     }
     let po = stored(tx, po_id)?;
+    crate::projects::service::ensure_open(tx, po.view.project_id)?;
     if !po.status.allowed_actions().contains(&"receive") {
         return Err(refuse(&po.view, "receive"));
     }
@@ -314,6 +315,8 @@ pub fn return_receipt(
     let reason = required_text(&reason, 2_000).map_err(|m| AppError::invalid("reason", m))?;
     let original =
         store::find(tx, receipt_id)?.ok_or_else(|| AppError::not_found("receipt", receipt_id))?;
+    let project_id = stored(tx, original.po_id)?.view.project_id;
+    crate::projects::service::ensure_open(tx, project_id)?;
     if original.kind != "receipt" {
         return Err(AppError::conflict(
             "invalid_transition",

@@ -141,6 +141,7 @@ pub fn revise(
     input: RevisionInput,
 ) -> AppResult<PurchaseOrder> {
     let before = stored(tx, id)?;
+    crate::projects::service::ensure_open(tx, before.view.project_id)?;
     crate::lifecycle::check_version("purchase order", id, before.view.version, expected_version)?;
     if !before.view.allowed_actions.iter().any(|a| a == "revise") {
         if before.view.pending_revision.is_some() {

@@ -401,6 +401,7 @@ fn check_contract(
 
 /// Raises a draft purchase order with a new number.
 pub fn create(tx: &mut Tx<'_>, actor: &Actor, input: PoInput) -> AppResult<PurchaseOrder> {
+    crate::projects::service::ensure_open(tx, input.project_id)?;
     let number = document_number(tx, "PO", input.order_date.year())?;
     let (po, lines, _) = prepare(tx, actor, &input, Some(number))?;
     let id = repo::insert(tx, &po, &lines, clock::now())?;
@@ -426,6 +427,7 @@ pub fn update_draft(
     input: PoInput,
 ) -> AppResult<PurchaseOrder> {
     let before = stored(tx, id)?;
+    crate::projects::service::ensure_open(tx, before.view.project_id)?;
     crate::lifecycle::check_version("purchase order", id, before.view.version, expected_version)?;
     if before.status != PoStatus::Draft {
         return Err(refuse(&before.view, "update"));
@@ -468,6 +470,7 @@ pub fn step(
     step: PoStep,
 ) -> AppResult<PurchaseOrder> {
     let before = stored(tx, id)?;
+    crate::projects::service::ensure_open(tx, before.view.project_id)?;
     crate::lifecycle::check_version("purchase order", id, before.view.version, expected_version)?;
     let action = step.action();
     if !before.view.allowed_actions.iter().any(|a| a == action) {

@@ -717,3 +717,31 @@ impl Drop for SmtpSink {
         self.stop();
     }
 }
+
+/// GETs a file as `role`, asserting 200; returns its content type and bytes.
+pub async fn download(app: &TestApp, role: Role, path: &str) -> (String, Vec<u8>) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(app.token(role))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    assert_eq!(response.status().as_u16(), 200, "GET {path}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: reading the body: {e}"));
+    (content_type, bytes.to_vec())
+}
+
+/// Opens a downloaded xlsx workbook.
+pub fn open_xlsx(bytes: Vec<u8>) -> calamine::Xlsx<std::io::Cursor<Vec<u8>>> {
+    calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx workbook")
+}

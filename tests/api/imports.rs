@@ -8,7 +8,7 @@
 //! them are built in the test: CSV text, or xlsx through rust_xlsxwriter with [`xlsx`], whose
 //! rows are written `A|B|C` like a table.
 
-use crate::helpers::{id_of, s, Resp, TestApp};
+use crate::helpers::{download, id_of, open_xlsx, s, Resp, TestApp};
 use crate::p2p_fixtures::{fixture, issued, line, order, po_url, received, INVOICES};
 use chrono::Datelike;
 use procura::auth::Role::{self, Admin, Finance, Procurement, Viewer};
@@ -220,34 +220,6 @@ fn strings(value: &Value) -> Vec<&str> {
         .iter()
         .map(|v| s(v))
         .collect()
-}
-
-/// GETs a file as `role`, asserting 200; returns its content type and bytes.
-async fn download(app: &TestApp, role: Role, path: &str) -> (String, Vec<u8>) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(app.token(role))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-    assert_eq!(response.status().as_u16(), 200, "GET {path}");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let bytes = response
-        .bytes()
-        .await
-        .unwrap_or_else(|e| panic!("GET {path}: reading the body: {e}"));
-    (content_type, bytes.to_vec())
-}
-
-/// Opens a downloaded xlsx workbook.
-fn open_xlsx(bytes: Vec<u8>) -> calamine::Xlsx<std::io::Cursor<Vec<u8>>> {
-    calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx workbook")
 }
 
 /// A cell of a sheet as text ("" when empty), at 0-based (row, column).

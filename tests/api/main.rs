@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod budgets;
 mod cli;
+mod closeout;
 mod contracts;
 mod errors;
 mod forecast;

@@ -100,6 +100,7 @@ pub fn create(
     input: SowInput,
     today: NaiveDate,
 ) -> AppResult<Sow> {
+    crate::projects::service::ensure_open(tx, input.project_id)?;
     let contract = contract(tx, contract_id, today)?;
     if !matches!(
         contract.status,
@@ -215,6 +216,9 @@ pub fn add_milestones(
 ) -> AppResult<Sow> {
     let contract_id =
         repo::contract_of_sow(tx, sow_id)?.ok_or_else(|| AppError::not_found("SOW", sow_id))?;
+    if let Some(project_id) = repo::project_of_sow(tx, sow_id)? {
+        crate::projects::service::ensure_open(tx, project_id)?;
+    }
     let contract = contract(tx, contract_id, today)?;
     if !matches!(
         contract.status,
@@ -340,6 +344,9 @@ pub fn step(
     step: MilestoneStep,
 ) -> AppResult<Milestone> {
     let before = milestone(tx, id)?;
+    if let Some(project_id) = repo::project_of_sow(tx, before.sow_id)? {
+        crate::projects::service::ensure_open(tx, project_id)?;
+    }
     crate::lifecycle::check_version("milestone", id, before.version, expected_version)?;
     let action = match step {
         MilestoneStep::Submit => "submit",

@@ -1,0 +1,2 @@
+DROP TABLE project_closeouts;
+DROP TABLE closeout_waivers;
