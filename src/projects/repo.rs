@@ -175,28 +175,45 @@ pub fn set_status(
     Ok(())
 }
 
-/// Whether the project is closed (`None` when it does not exist).
+/// Whether the project is closed (`None` when it does not exist), read with a share lock on
+/// PostgreSQL: a change to one of its documents holds it to its commit, so a close (which takes
+/// the row's update lock first, [`lock_for_close`]) waits for changes in flight, and changes that
+/// arrive while it runs wait for it and then see the project closed. SQLite's writer already
+/// holds the database's write lock.
 pub fn is_closed(conn: &mut DbConnection, id: i64) -> QueryResult<Option<bool>> {
-    projects::table
+    let query = projects::table
         .filter(projects::id.eq(id))
-        .select(projects::status)
-        .first::<String>(conn)
-        .optional()
-        .map(|s| s.map(|s| s == ProjectStatus::Closed.as_str()))
+        .select(projects::status);
+    let status: Option<String> = match conn {
+        DbConnection::Postgresql(pg) => query.for_share().first(pg).optional()?,
+        DbConnection::Sqlite(_) => query.first(conn).optional()?,
+    };
+    Ok(status.map(|s| s == ProjectStatus::Closed.as_str()))
 }
 
-/// A closed project owning one of these budget lines, if any.
-pub fn closed_project_of_budget_lines(
+/// Takes the project row's update lock for the rest of the transaction (PostgreSQL; SQLite's
+/// writer already holds the write lock): see [`is_closed`].
+pub fn lock_for_close(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        projects::table
+            .filter(projects::id.eq(id))
+            .select(projects::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
+/// The projects owning these budget lines.
+pub fn projects_of_budget_lines(
     conn: &mut DbConnection,
     budget_line_ids: &[i64],
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Vec<i64>> {
     budget_lines::table
-        .inner_join(projects::table)
         .filter(budget_lines::id.eq_any(budget_line_ids))
-        .filter(projects::status.eq(ProjectStatus::Closed.as_str()))
-        .select(projects::id)
-        .first(conn)
-        .optional()
+        .select(budget_lines::project_id)
+        .distinct()
+        .load(conn)
 }
 
 /// The project with this id.

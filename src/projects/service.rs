@@ -100,10 +100,8 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
 /// The project with this id if it may be changed (or have things added to it): not archived,
 /// not closed.
 pub fn get_writable(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
+    ensure_open(conn, id)?;
     let project = get(conn, id)?;
-    if project.status == ProjectStatus::Closed {
-        return Err(crate::closeout::service::closed(&project));
-    }
     if project.archived_at.is_some() {
         return Err(AppError::conflict(
             "archived",
@@ -113,8 +111,9 @@ pub fn get_writable(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
     Ok(project)
 }
 
-/// Ok unless project `id` is closed: every change to a project's documents (purchase orders,
-/// receipts, invoices, statements of work and their milestones) checks this in its transaction.
+/// Ok unless project `id` is closed: every change to a project or its documents (budget lines,
+/// purchase orders, receipts, invoices, statements of work and their milestones) checks this in
+/// its transaction, holding the project's share lock to its commit on PostgreSQL.
 pub fn ensure_open(conn: &mut DbConnection, id: i64) -> AppResult<()> {
     match repo::is_closed(conn, id)? {
         Some(true) => Err(crate::closeout::service::closed(&get(conn, id)?)),
@@ -131,10 +130,17 @@ pub fn ensure_budget_lines_open(
     let ids: std::collections::BTreeSet<i64> = budget_line_ids.into_iter().collect();
     let ids: Vec<i64> = ids.into_iter().collect();
     for chunk in ids.chunks(500) {
-        if let Some(closed) = repo::closed_project_of_budget_lines(conn, chunk)? {
-            return Err(crate::closeout::service::closed(&get(conn, closed)?));
+        for project in repo::projects_of_budget_lines(conn, chunk)? {
+            ensure_open(conn, project)?;
         }
     }
+    Ok(())
+}
+
+/// Takes the project's update lock for the rest of the transaction: a close waits for changes
+/// to the project's documents in flight, and holds off new ones until it commits.
+pub fn lock_for_close(tx: &mut Tx<'_>, id: i64) -> AppResult<()> {
+    repo::lock_for_close(tx, id)?;
     Ok(())
 }
 
