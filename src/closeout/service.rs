@@ -305,7 +305,6 @@ pub fn close(
     id: i64,
     expected_version: i64,
 ) -> AppResult<FrozenSnapshot> {
-    crate::projects::service::lock_for_close(tx, id)?;
     let before = crate::projects::service::get(tx, id)?;
     crate::lifecycle::check_version("project", id, before.version, expected_version)?;
     if before.status == ProjectStatus::Closed {

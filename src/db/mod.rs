@@ -309,6 +309,25 @@ impl DerefMut for Tx<'_> {
 
 type MultiTransactionManager = <DbConnection as Connection>::TransactionManager;
 
+/// PostgreSQL writers take their turn at the start of the transaction, as SQLite's do
+/// (`BEGIN IMMEDIATE` behind the in-process lock): the row lock of the audit chain's head, held
+/// to commit. Every writing transaction appends to the chain, so writers were serialised from
+/// their first audit row anyway; taking the turn first means that what a transaction checked
+/// before writing (a budget, a contract ceiling, a closeout) still holds when it commits, and
+/// that two writers never wait for each other's locks in opposite orders (the deadlocks the
+/// proof suite found between concurrent purchase-order approvals). Reads take no turn.
+fn take_writer_turn(conn: &mut DbConnection) -> AppResult<()> {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    if let DbConnection::Postgresql(pg) = conn {
+        schema::audit_head::table
+            .filter(schema::audit_head::id.eq(1))
+            .select(schema::audit_head::id)
+            .for_update()
+            .load::<i32>(pg)?;
+    }
+    Ok(())
+}
+
 fn in_transaction<T, F>(conn: &mut DbConnection, work: F) -> AppResult<T>
 where
     F: FnOnce(&mut Tx<'_>) -> AppResult<T>,
@@ -333,6 +352,10 @@ where
         }
         DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
     }?;
+    if let Err(error) = take_writer_turn(conn) {
+        let _ = MultiTransactionManager::rollback_transaction(conn);
+        return Err(error);
+    }
     let mut tx = Tx { conn, chain: None };
     let outcome = work(&mut tx);
     let chain = tx.chain.take();

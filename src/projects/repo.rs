@@ -175,33 +175,14 @@ pub fn set_status(
     Ok(())
 }
 
-/// Whether the project is closed (`None` when it does not exist), read with a share lock on
-/// PostgreSQL: a change to one of its documents holds it to its commit, so a close (which takes
-/// the row's update lock first, [`lock_for_close`]) waits for changes in flight, and changes that
-/// arrive while it runs wait for it and then see the project closed. SQLite's writer already
-/// holds the database's write lock.
+/// Whether the project is closed (`None` when it does not exist).
 pub fn is_closed(conn: &mut DbConnection, id: i64) -> QueryResult<Option<bool>> {
-    let query = projects::table
+    let status: Option<String> = projects::table
         .filter(projects::id.eq(id))
-        .select(projects::status);
-    let status: Option<String> = match conn {
-        DbConnection::Postgresql(pg) => query.for_share().first(pg).optional()?,
-        DbConnection::Sqlite(_) => query.first(conn).optional()?,
-    };
+        .select(projects::status)
+        .get_result(conn)
+        .optional()?;
     Ok(status.map(|s| s == ProjectStatus::Closed.as_str()))
-}
-
-/// Takes the project row's update lock for the rest of the transaction (PostgreSQL; SQLite's
-/// writer already holds the write lock): see [`is_closed`].
-pub fn lock_for_close(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-    if let DbConnection::Postgresql(pg) = conn {
-        projects::table
-            .filter(projects::id.eq(id))
-            .select(projects::id)
-            .for_update()
-            .load::<i64>(pg)?;
-    }
-    Ok(())
 }
 
 /// The projects owning these budget lines.

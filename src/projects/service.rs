@@ -113,7 +113,7 @@ pub fn get_writable(conn: &mut DbConnection, id: i64) -> AppResult<Project> {
 
 /// Ok unless project `id` is closed: every change to a project or its documents (budget lines,
 /// purchase orders, receipts, invoices, statements of work and their milestones) checks this in
-/// its transaction, holding the project's share lock to its commit on PostgreSQL.
+/// its transaction (writers take turns, so a close and a change never interleave).
 pub fn ensure_open(conn: &mut DbConnection, id: i64) -> AppResult<()> {
     match repo::is_closed(conn, id)? {
         Some(true) => Err(crate::closeout::service::closed(&get(conn, id)?)),
@@ -134,13 +134,6 @@ pub fn ensure_budget_lines_open(
             ensure_open(conn, project)?;
         }
     }
-    Ok(())
-}
-
-/// Takes the project's update lock for the rest of the transaction: a close waits for changes
-/// to the project's documents in flight, and holds off new ones until it commits.
-pub fn lock_for_close(tx: &mut Tx<'_>, id: i64) -> AppResult<()> {
-    repo::lock_for_close(tx, id)?;
     Ok(())
 }
 

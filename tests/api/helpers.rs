@@ -160,6 +160,20 @@ impl Drop for TestApp {
     }
 }
 
+/// With `PROCURA_TEST_LOG` set (an `EnvFilter` such as `procura=warn`), the servers' logs go to
+/// the test's output: how to see the cause behind a 500 a test met.
+fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if let Ok(filter) = std::env::var("PROCURA_TEST_LOG") {
+        ONCE.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        });
+    }
+}
+
 /// One HTTP answer, with the body parsed as JSON when it is JSON.
 #[derive(Debug, Clone)]
 pub struct Resp {
@@ -288,6 +302,7 @@ impl TestApp {
         engine: Engine,
         configure: impl FnOnce(&mut Settings),
     ) -> Option<TestApp> {
+        init_test_log();
         let test_db = TestDb::create(engine).await?;
         let db = test_db.db.clone();
         let tokens = {

@@ -26,6 +26,7 @@ mod outbox_instances;
 mod p2p_fixtures;
 mod po_revisions;
 mod projects;
+mod proof;
 mod purchase_orders;
 mod purchase_to_pay;
 mod rfps;

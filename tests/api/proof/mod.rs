@@ -1,0 +1,121 @@
+//! The proof suite: Procura under concurrent load, checked afterwards against invariants
+//! recomputed from the documents. Every test prints a summary (operations done, faults
+//! injected, invariants checked, violations found) and fails on any violation.
+//!
+//! CI runs the short version inside `cargo test` (a few seconds per engine). The long version:
+//! `PROCURA_PROOF_SECONDS=120 PROCURA_PROOF_CLIENTS=64 cargo test --release --test api proof -- --nocapture`.
+
+mod invariants;
+mod workload;
+
+use crate::helpers::TestApp;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Mutex;
+
+both_engines!(concurrent_clients_keep_the_books_exact);
+
+/// A knob from the environment, or its default.
+pub fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// What a run did and found.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Requests by operation and outcome (`approve 200`, `approve 409 budget_exceeded`).
+    pub operations: Mutex<BTreeMap<String, u64>>,
+    /// Faults injected (server kills), by kind.
+    pub faults: Mutex<BTreeMap<String, u64>>,
+    /// Invariants checked.
+    pub checks: Mutex<u64>,
+    /// What went wrong: any 5xx, a "database is locked", an invariant that does not hold.
+    pub violations: Mutex<Vec<String>>,
+}
+
+impl Summary {
+    /// Counts one request of `operation` ending with `outcome`.
+    pub fn count(&self, operation: &str, outcome: &str) {
+        *self
+            .operations
+            .lock()
+            .unwrap()
+            .entry(format!("{operation} {outcome}"))
+            .or_default() += 1;
+    }
+
+    /// Records a violation.
+    pub fn violation(&self, what: String) {
+        self.violations.lock().unwrap().push(what);
+    }
+
+    /// Checks one invariant: `holds`, or a violation described by `what`.
+    pub fn check(&self, holds: bool, what: impl FnOnce() -> String) {
+        *self.checks.lock().unwrap() += 1;
+        if !holds {
+            self.violation(what());
+        }
+    }
+
+    /// Operations done.
+    pub fn total_operations(&self) -> u64 {
+        self.operations.lock().unwrap().values().sum()
+    }
+
+    /// Fails the test when anything was violated.
+    pub fn assert_clean(&self, title: &str) {
+        println!("{title}\n{self}");
+        let violations = self.violations.lock().unwrap();
+        assert!(
+            violations.is_empty(),
+            "{title}: {} violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let operations = self.operations.lock().unwrap();
+        writeln!(f, "  operations: {}", operations.values().sum::<u64>())?;
+        for (what, n) in operations.iter() {
+            writeln!(f, "    {what}: {n}")?;
+        }
+        let faults = self.faults.lock().unwrap();
+        writeln!(f, "  faults injected: {}", faults.values().sum::<u64>())?;
+        for (what, n) in faults.iter() {
+            writeln!(f, "    {what}: {n}")?;
+        }
+        writeln!(f, "  invariants checked: {}", self.checks.lock().unwrap())?;
+        let violations = self.violations.lock().unwrap();
+        write!(f, "  violations: {}", violations.len())?;
+        for v in violations.iter().take(20) {
+            write!(f, "\n    {v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// 32 clients (or `PROCURA_PROOF_CLIENTS`) for a few seconds (`PROCURA_PROOF_SECONDS`) raise,
+/// approve, issue, receive and invoice purchase orders against the same four blocking budget
+/// lines and read forecasts; then every invariant is checked.
+async fn concurrent_clients_keep_the_books_exact(app: TestApp) {
+    let clients = knob("PROCURA_PROOF_CLIENTS", 32) as usize;
+    let seconds = knob("PROCURA_PROOF_SECONDS", 4);
+    let summary = Summary::default();
+    let world = workload::World::seed(&app).await;
+    workload::run(&app, &world, clients, seconds, &summary).await;
+    invariants::check(&app, &world, &summary).await;
+    let engine = format!("{:?}", app.engine).to_lowercase();
+    assert!(
+        summary.total_operations() > clients as u64,
+        "the workload did almost nothing: {summary}"
+    );
+    summary.assert_clean(&format!(
+        "proof [{engine}] concurrency: {clients} clients for {seconds} s"
+    ));
+}
