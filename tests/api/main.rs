@@ -27,6 +27,7 @@ mod po_revisions;
 mod projects;
 mod purchase_orders;
 mod purchase_to_pay;
+mod reports;
 mod rfps;
 mod schema;
 mod vendors;
