@@ -61,10 +61,23 @@ fn workbook_response(bytes: Vec<u8>, name: String) -> HttpResponse {
         .body(bytes)
 }
 
+/// The days the reports accept: years 1900 to 9999 (a day outside is a client mistake, and
+/// not every engine stores it).
+fn day(name: &str, value: Option<NaiveDate>) -> AppResult<Option<NaiveDate>> {
+    match value {
+        Some(d) if !(1900..=9999).contains(&d.year()) => Err(AppError::bad_request_field(
+            "invalid_query",
+            name,
+            format!("{d} is outside the years 1900 to 9999"),
+        )),
+        other => Ok(other),
+    }
+}
+
 /// A window `from..=to`: `to` defaults to today (UTC), `from` to 1 January of `to`'s year.
 fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> AppResult<(NaiveDate, NaiveDate)> {
-    let to = to.unwrap_or_else(today);
-    let from = match from {
+    let to = day("to", to)?.unwrap_or_else(today);
+    let from = match day("from", from)? {
         Some(from) => from,
         None => NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to),
     };
@@ -108,7 +121,7 @@ async fn budget_vs_actual(
     q: BudgetVsActualQuery,
 ) -> AppResult<BudgetVsActual> {
     let project = id_filter("project_id", q.project_id)?;
-    let as_of = q.as_of.unwrap_or_else(today);
+    let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
     run(state, caller, Action::ReadBudgets, move |conn| {
         service::budget_vs_actual(conn, project, as_of)
     })
@@ -313,7 +326,7 @@ async fn invoices_on_hold(
     caller: Caller,
     q: HoldQuery,
 ) -> AppResult<InvoicesOnHold> {
-    let as_of = q.as_of.unwrap_or_else(today);
+    let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
     run(state, caller, Action::ReadPurchasing, move |conn| {
         service::invoices_on_hold(conn, as_of)
     })
@@ -427,7 +440,7 @@ async fn vendor_scorecard(
 ) -> AppResult<VendorScorecard> {
     let (from, to) = window(q.from, q.to)?;
     let vendor = id_filter("vendor_id", q.vendor_id)?;
-    let as_of = q.as_of.unwrap_or_else(today);
+    let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
     run(state, caller, Action::ReadPurchasing, move |conn| {
         service::vendor_scorecard(conn, vendor, from, to, as_of)
     })

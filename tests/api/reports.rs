@@ -602,6 +602,7 @@ async fn vendor_spend_and_currencies(app: TestApp) {
         ("currency=EURO", "currency"),
         ("vendor_id=abc", "vendor_id"),
         ("vendor_id=0", "vendor_id"),
+        ("to=0000-01-01", "to"),
         ("colour=red", "colour"),
     ] {
         let refused = app
