@@ -741,6 +741,33 @@ async fn held_invoices_sla_credits_and_the_scorecard(app: TestApp) {
         ["credit", "receivable", "applied"].map(|k| s(&credits["totals"][0][k]).to_string()),
         ["1200.00", "1200.00", "0.00"].map(String::from)
     );
+    // A credit memo for April (the report names the SLA period's id), once approved, applies it.
+    let mut memo = invoice(
+        vendor,
+        "CM-SLA-APR",
+        "2026-07-01",
+        vec![
+            json!({"budget_line_id": seeded.f.budget_line, "description": "SLA credit April",
+                    "quantity": "1", "unit_price": "1200.00"}),
+        ],
+    );
+    memo["kind"] = json!("credit_memo");
+    memo["sla_measurement_id"] = row["measurement_id"].clone();
+    let memo = record(&app, &memo).await;
+    approve_invoice(&app, &memo).await;
+    let applied = get(&app, "/sla-credits?from=2026-01-01&to=2026-12-31").await;
+    assert_eq!(
+        (
+            s(&applied["rows"][0]["credit_status"]),
+            s(&applied["rows"][0]["credit_memo_number"])
+        ),
+        ("applied", "CM-SLA-APR"),
+        "{applied}"
+    );
+    assert_eq!(
+        ["credit", "receivable", "applied"].map(|k| s(&applied["totals"][0][k]).to_string()),
+        ["1200.00", "0.00", "1200.00"].map(String::from)
+    );
     let may = get(&app, "/sla-credits?from=2026-05-01&to=2026-12-31").await;
     assert!(may["rows"].as_array().unwrap().is_empty(), "{may}");
     let mut book = workbook(
@@ -753,7 +780,8 @@ async fn held_invoices_sla_credits_and_the_scorecard(app: TestApp) {
     assert_eq!(number(&range, 2, 9), d("1200.00"));
 
     // The scorecard: 3 lines due (1 on time, 1 late, 1 open past due), 2 SLA periods (1 met),
-    // 4 invoices (2 held, 1 a suspected duplicate), 1,200.00 owed.
+    // 4 invoices (2 held, 1 a suspected duplicate; the credit memo is not an invoice), 1,200.00
+    // credited.
     let card = get(
         &app,
         &format!(
@@ -787,8 +815,9 @@ async fn held_invoices_sla_credits_and_the_scorecard(app: TestApp) {
     );
     assert_eq!(
         v["credits"],
-        json!([{"currency": "EUR", "receivable": "1200.00", "applied": "0.00"}])
+        json!([{"currency": "EUR", "receivable": "0.00", "applied": "1200.00"}])
     );
+    assert_eq!(card["credit_totals"], v["credits"]);
     assert_eq!(card["totals"]["po_lines_due"], json!(3));
     assert_eq!(s(&card["totals"]["on_time_percent"]), "33.33");
     // On the promised day of L3 it is not yet due.
@@ -838,8 +867,9 @@ async fn held_invoices_sla_credits_and_the_scorecard(app: TestApp) {
     }
     assert_eq!(number(&range, 1, 8), d("0.3333"));
     let range = sheet(&mut book, "Credits");
-    assert_eq!(number(&range, 1, 3), d("1200.00"));
-    assert_eq!(number(&range, 2, 3), d("1200.00"));
+    assert_eq!(number(&range, 1, 3), d("0.00"));
+    assert_eq!(number(&range, 1, 4), d("1200.00"));
+    assert_eq!(number(&range, 2, 4), d("1200.00"));
     app.get(
         &format!("{REPORTS}/vendor-scorecard?from=2027-01-01&to=2026-01-01"),
         Viewer,
