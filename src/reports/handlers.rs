@@ -431,6 +431,9 @@ pub struct ScorecardQuery {
     pub to: Option<NaiveDate>,
     /// The day "past due" is judged on (default today, UTC).
     pub as_of: Option<NaiveDate>,
+    /// `window` (default: one row per vendor for the whole window) or `month` (one row per
+    /// vendor and calendar month with activity).
+    pub period: Option<ScorePeriod>,
 }
 
 async fn vendor_scorecard(
@@ -441,13 +444,15 @@ async fn vendor_scorecard(
     let (from, to) = window(q.from, q.to)?;
     let vendor = id_filter("vendor_id", q.vendor_id)?;
     let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
+    let period = q.period.unwrap_or_default();
     run(state, caller, Action::ReadPurchasing, move |conn| {
-        service::vendor_scorecard(conn, vendor, from, to, as_of)
+        service::vendor_scorecard(conn, vendor, from, to, as_of, period)
     })
     .await
 }
 
-/// The vendor scorecard for a window: PO lines promised in it (on time, late, open past due,
+/// The vendor scorecard for a window, per vendor and period (the window, or each month): PO
+/// lines promised in it (on time, late, open past due,
 /// closed short, not yet due, on-time percent), SLA periods measured and met, invoices, those
 /// held (exceptions) and held as suspected duplicates, and SLA credits receivable and applied.
 #[utoipa::path(tag = "reports", params(ScorecardQuery), responses((status = 200, description = "The report", body = VendorScorecard)))]

@@ -559,7 +559,7 @@ pub struct VendorCredits {
 /// The counts of a scorecard (a vendor's, or the totals).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ScoreCounts {
-    /// PO lines with a promised date in the window.
+    /// PO lines with a promised date in the period.
     pub po_lines_due: i64,
     /// Fully received on or before the promised date.
     pub delivered_on_time: i64,
@@ -574,13 +574,13 @@ pub struct ScoreCounts {
     /// `on_time / (on_time + late + open_past_due + closed_short)`, percent; null when none
     /// has come due.
     pub on_time_percent: Option<String>,
-    /// SLA periods measured (period starting in the window).
+    /// SLA periods measured (counted in the period their first day falls in).
     pub sla_periods_measured: i64,
     /// Of them, met.
     pub sla_periods_met: i64,
     /// `met / measured`, percent; null without a measured period.
     pub sla_met_percent: Option<String>,
-    /// Invoices (not credit memos) dated in the window.
+    /// Invoices (not credit memos) dated in the period.
     pub invoices: i64,
     /// Of them, held at matching for any reason (exceptions), whatever happened next.
     pub invoices_held: i64,
@@ -625,13 +625,26 @@ impl ScoreCounts {
     }
 }
 
-/// One vendor's scorecard for the window.
+/// The periods a scorecard is split into.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScorePeriod {
+    /// The whole window, one row per vendor.
+    #[default]
+    Window,
+    /// Calendar months, one row per vendor and month with activity.
+    Month,
+}
+
+/// One vendor's scorecard for a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct VendorScore {
     /// The vendor.
     pub vendor_id: i64,
     /// Its name.
     pub vendor_name: String,
+    /// `YYYY-MM`, or `FROM/TO` for the whole window.
+    pub period: String,
     /// Its counts.
     #[serde(flatten)]
     pub counts: ScoreCounts,
@@ -648,7 +661,9 @@ pub struct VendorScorecard {
     pub to: NaiveDate,
     /// The day "past due" is judged on.
     pub as_of: NaiveDate,
-    /// Per vendor with activity in the window, by id.
+    /// `window` or `month`.
+    pub period: ScorePeriod,
+    /// Per vendor (by id) and period (in order) with activity.
     pub vendors: Vec<VendorScore>,
     /// The sums of the vendors' counts (percentages of the sums).
     pub totals: ScoreCounts,

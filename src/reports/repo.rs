@@ -445,6 +445,8 @@ pub fn due_lines(
 pub struct InvoiceCounts {
     #[diesel(sql_type = BigInt)]
     pub vendor_id: i64,
+    #[diesel(sql_type = Date)]
+    pub day: NaiveDate,
     #[diesel(sql_type = BigInt)]
     pub invoices: i64,
     #[diesel(sql_type = BigInt)]
@@ -453,7 +455,7 @@ pub struct InvoiceCounts {
     pub duplicates: i64,
 }
 
-/// Invoices (not credit memos) dated `from..=to` per vendor. `hold_reasons` is written at
+/// Invoices (not credit memos) dated `from..=to` per vendor and invoice date. `hold_reasons` is written at
 /// recording and never cleared (a release or rejection keeps it), so it tells every invoice
 /// that was ever held.
 pub fn invoice_counts(
@@ -463,14 +465,15 @@ pub fn invoice_counts(
     vendor_id: Option<i64>,
 ) -> AppResult<Vec<InvoiceCounts>> {
     let sql = format!(
-        "SELECT i.vendor_id AS vendor_id, CAST(COUNT(*) AS BIGINT) AS invoices, \
+        "SELECT i.vendor_id AS vendor_id, i.invoice_date AS day, \
+                CAST(COUNT(*) AS BIGINT) AS invoices, \
                 CAST(COALESCE(SUM(CASE WHEN i.hold_reasons <> '[]' THEN 1 ELSE 0 END), 0) \
                      AS BIGINT) AS held, \
                 CAST(COALESCE(SUM(CASE WHEN i.hold_reasons LIKE '%\"suspected_duplicate\"%' \
                      THEN 1 ELSE 0 END), 0) AS BIGINT) AS duplicates \
          FROM invoices i \
          WHERE i.kind = 'invoice' AND i.invoice_date >= '{from}' AND i.invoice_date <= '{to}'{} \
-         GROUP BY i.vendor_id ORDER BY 1",
+         GROUP BY i.vendor_id, i.invoice_date ORDER BY 1, 2",
         and_id("i.vendor_id", vendor_id),
     );
     Ok(diesel::sql_query(sql).load(conn)?)

@@ -666,19 +666,25 @@ pub const SCORECARD_NOTES: [&str; 2] = [
     "PO lines without a promised date have no promise to measure and are not counted",
 ];
 
-/// The vendor scorecard for `from..=to`, "past due" judged on `as_of`.
+/// The vendor scorecard for `from..=to`, per vendor and `period`, "past due" judged on `as_of`.
 pub fn vendor_scorecard(
     conn: &mut DbConnection,
     vendor_id: Option<i64>,
     from: NaiveDate,
     to: NaiveDate,
     as_of: NaiveDate,
+    period: ScorePeriod,
 ) -> AppResult<VendorScorecard> {
     if let Some(id) = vendor_id {
         crate::vendors::service::get(conn, id)?;
     }
-    let mut counts: BTreeMap<i64, ScoreCounts> = BTreeMap::new();
-    let mut credits: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
+    let window = format!("{from}/{to}");
+    let label = |day: NaiveDate| match period {
+        ScorePeriod::Window => window.clone(),
+        ScorePeriod::Month => crate::budgets::model::month_of(day),
+    };
+    let mut counts: BTreeMap<(i64, String), ScoreCounts> = BTreeMap::new();
+    let mut credits: BTreeMap<(i64, String, String), (i64, i64)> = BTreeMap::new();
     for line in repo::due_lines(conn, from, to, vendor_id)? {
         let delivery = classify(
             quantity(&line.quantity)?,
@@ -688,32 +694,40 @@ pub fn vendor_scorecard(
             line.po_status == "closed",
             as_of,
         );
-        counts.entry(line.vendor_id).or_default().count(delivery);
+        counts
+            .entry((line.vendor_id, label(line.promised_date)))
+            .or_default()
+            .count(delivery);
     }
     for p in repo::sla_period_counts(conn, from, to, vendor_id)? {
         let (start, _) = period_bounds(&p.measurement_period, &p.period)?;
         if start < from || start > to {
             continue;
         }
-        let c = counts.entry(p.vendor_id).or_default();
+        let c = counts.entry((p.vendor_id, label(start))).or_default();
         c.sla_periods_measured += p.measured;
         c.sla_periods_met += p.met;
         if p.receivable != 0 || p.applied != 0 {
-            let e = credits.entry((p.vendor_id, p.currency)).or_default();
+            let e = credits
+                .entry((p.vendor_id, label(start), p.currency))
+                .or_default();
             e.0 = add(e.0, p.receivable)?;
             e.1 = add(e.1, p.applied)?;
         }
     }
     for i in repo::invoice_counts(conn, from, to, vendor_id)? {
-        let c = counts.entry(i.vendor_id).or_default();
+        let c = counts.entry((i.vendor_id, label(i.day))).or_default();
         c.invoices += i.invoices;
         c.invoices_held += i.held;
         c.duplicates_held += i.duplicates;
     }
     if let Some(id) = vendor_id {
-        counts.entry(id).or_default();
+        if !counts.keys().any(|(v, _)| *v == id) {
+            counts.entry((id, window.clone())).or_default();
+        }
     }
-    let ids: Vec<i64> = counts.keys().copied().collect();
+    let mut ids: Vec<i64> = counts.keys().map(|(v, _)| *v).collect();
+    ids.dedup();
     let names: HashMap<i64, String> = repo::vendor_names(conn, &ids)?.into_iter().collect();
     let credit_view = |code: &str, (receivable, applied): (i64, i64)| -> AppResult<VendorCredits> {
         let c = currency(code)?;
@@ -726,11 +740,14 @@ pub fn vendor_scorecard(
     let mut totals = ScoreCounts::default();
     let mut credit_totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut vendors = Vec::with_capacity(counts.len());
-    for (id, mut c) in counts {
+    for ((id, label), mut c) in counts {
         c.finish();
         totals.add(&c);
         let mut own = Vec::new();
-        for ((_, code), amounts) in credits.range((id, String::new())..(id + 1, String::new())) {
+        for ((_, _, code), amounts) in credits
+            .range((id, label.clone(), String::new())..)
+            .take_while(|((v, l, _), _)| *v == id && *l == label)
+        {
             let t = credit_totals.entry(code.clone()).or_default();
             t.0 = add(t.0, amounts.0)?;
             t.1 = add(t.1, amounts.1)?;
@@ -739,6 +756,7 @@ pub fn vendor_scorecard(
         vendors.push(VendorScore {
             vendor_id: id,
             vendor_name: names.get(&id).cloned().unwrap_or_default(),
+            period: label,
             counts: c,
             credits: own,
         });
@@ -752,6 +770,7 @@ pub fn vendor_scorecard(
         from,
         to,
         as_of,
+        period,
         vendors,
         totals,
         credit_totals,

@@ -415,6 +415,7 @@ pub fn vendor_scorecard(report: &VendorScorecard) -> AppResult<Vec<u8>> {
         cols(&[
             ("Vendor id", Integer),
             ("Vendor", Text),
+            ("Period", Text),
             ("PO lines due", Integer),
             ("On time", Integer),
             ("Late", Integer),
@@ -431,11 +432,11 @@ pub fn vendor_scorecard(report: &VendorScorecard) -> AppResult<Vec<u8>> {
         ]),
     );
     for v in &report.vendors {
-        let mut row = vec![Cell::Integer(v.vendor_id), t(&v.vendor_name)];
+        let mut row = vec![Cell::Integer(v.vendor_id), t(&v.vendor_name), t(&v.period)];
         row.extend(score_cells(&v.counts));
         scores.rows.push(row);
     }
-    let mut total = vec![t("Total"), Cell::Empty];
+    let mut total = vec![t("Total"), Cell::Empty, Cell::Empty];
     total.extend(score_cells(&report.totals));
     scores.totals.push(total);
     scores.notes = std::iter::once(format!(
@@ -449,6 +450,7 @@ pub fn vendor_scorecard(report: &VendorScorecard) -> AppResult<Vec<u8>> {
         cols(&[
             ("Vendor id", Integer),
             ("Vendor", Text),
+            ("Period", Text),
             ("Currency", Text),
             ("Receivable", Amount),
             ("Applied", Amount),
@@ -459,6 +461,7 @@ pub fn vendor_scorecard(report: &VendorScorecard) -> AppResult<Vec<u8>> {
             credits.rows.push(vec![
                 Cell::Integer(v.vendor_id),
                 t(&v.vendor_name),
+                t(&v.period),
                 t(&c.currency),
                 amount(&c.receivable, &c.currency)?,
                 amount(&c.applied, &c.currency)?,
@@ -468,6 +471,7 @@ pub fn vendor_scorecard(report: &VendorScorecard) -> AppResult<Vec<u8>> {
     for c in &report.credit_totals {
         credits.totals.push(vec![
             t(format!("Total {}", c.currency)),
+            Cell::Empty,
             Cell::Empty,
             t(&c.currency),
             amount(&c.receivable, &c.currency)?,

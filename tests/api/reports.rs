@@ -844,15 +844,15 @@ async fn held_invoices_sla_credits_and_the_scorecard(app: TestApp) {
     let range = sheet(&mut book, "Scorecard");
     assert_eq!(number(&range, 1, 0), Decimal::from(vendor));
     for (column, value) in [
-        (2, 3),
-        (3, 1),
+        (3, 3),
         (4, 1),
         (5, 1),
-        (9, 2),
-        (10, 1),
-        (12, 4),
-        (13, 2),
-        (14, 1),
+        (6, 1),
+        (10, 2),
+        (11, 1),
+        (13, 4),
+        (14, 2),
+        (15, 1),
     ] {
         assert_eq!(
             number(&range, 1, column),
@@ -865,11 +865,49 @@ async fn held_invoices_sla_credits_and_the_scorecard(app: TestApp) {
             "total column {column}"
         );
     }
-    assert_eq!(number(&range, 1, 8), d("0.3333"));
+    assert_eq!(number(&range, 1, 9), d("0.3333"));
+    assert_eq!(cell(&range, 1, 2), "2026-01-01/2026-12-31");
     let range = sheet(&mut book, "Credits");
-    assert_eq!(number(&range, 1, 3), d("0.00"));
-    assert_eq!(number(&range, 1, 4), d("1200.00"));
-    assert_eq!(number(&range, 2, 4), d("1200.00"));
+    assert_eq!(number(&range, 1, 4), d("0.00"));
+    assert_eq!(number(&range, 1, 5), d("1200.00"));
+    assert_eq!(number(&range, 2, 5), d("1200.00"));
+    // By month: April's deliveries and SLA period, May's SLA period and invoices, June's USD
+    // invoice; the same totals.
+    let monthly = get(
+        &app,
+        &format!("/vendor-scorecard?vendor_id={vendor}&from=2026-01-01&to=2026-12-31&as_of=2026-06-30&period=month"),
+    )
+    .await;
+    assert_eq!(
+        monthly["vendors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (
+                s(&v["period"]).to_string(),
+                [
+                    "po_lines_due",
+                    "sla_periods_measured",
+                    "sla_periods_met",
+                    "invoices",
+                    "invoices_held"
+                ]
+                .map(|k| v[k].as_i64().unwrap())
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("2026-04".to_string(), [3, 1, 0, 0, 0]),
+            ("2026-05".into(), [0, 1, 1, 3, 2]),
+            ("2026-06".into(), [0, 0, 0, 1, 0])
+        ],
+        "{monthly}"
+    );
+    assert_eq!(
+        monthly["vendors"][0]["credits"],
+        json!([{"currency": "EUR", "receivable": "0.00", "applied": "1200.00"}])
+    );
+    assert_eq!(monthly["totals"], card["totals"]);
+    assert_eq!(monthly["credit_totals"], card["credit_totals"]);
     app.get(
         &format!("{REPORTS}/vendor-scorecard?from=2027-01-01&to=2026-01-01"),
         Viewer,
