@@ -367,8 +367,8 @@ struct SpendSums {
 }
 
 /// Vendor spend per vendor, contract or month and per currency; with `reporting`, each group's
-/// net of each currency and day converted at that day's rate (rounded once per group, currency
-/// and day) and added up.
+/// net of each currency, day and kind converted at that day's rate (rounded once each) and
+/// added up.
 pub fn vendor_spend(
     conn: &mut DbConnection,
     group: SpendGroup,
@@ -389,6 +389,7 @@ pub fn vendor_spend(
     // (group sort key, currency) → sums; the sort key orders vendors and contracts by id and
     // months by name, with "no contract" last.
     let mut groups: BTreeMap<(i64, String, String), SpendSums> = BTreeMap::new();
+    let mut rates: HashMap<(String, NaiveDate), Decimal> = HashMap::new();
     for d in &days {
         let (sort, label) = match group {
             SpendGroup::Vendor | SpendGroup::Contract => {
@@ -405,14 +406,17 @@ pub fn vendor_spend(
             sums.invoiced = add(sums.invoiced, d.net)?;
         }
         if let Some(to_currency) = reporting {
-            let c = currency(&d.currency)?;
-            let converted = crate::fx::service::convert_at(
-                conn,
-                money_from_units(d.net, c)?,
-                to_currency,
-                d.day,
-            )?
-            .converted;
+            let money = money_from_units(d.net, currency(&d.currency)?)?;
+            // One rate lookup per currency and day, however many groups and kinds share it.
+            let converted = match rates.get(&(d.currency.clone(), d.day)) {
+                Some(rate) => crate::fx::model::convert(money, *rate, to_currency)?,
+                None => {
+                    let conversion =
+                        crate::fx::service::convert_at(conn, money, to_currency, d.day)?;
+                    rates.insert((d.currency.clone(), d.day), conversion.rate);
+                    conversion.converted
+                }
+            };
             sums.converted = add(sums.converted, money_to_units(&converted)?)?;
         }
     }
