@@ -259,14 +259,20 @@ pub struct HeldRow {
 
 /// The invoices on hold now that were recorded on or before `as_of`, oldest first.
 pub fn held_invoices(conn: &mut DbConnection, as_of: NaiveDate) -> AppResult<Vec<HeldRow>> {
-    let next = as_of.succ_opt().unwrap_or(as_of);
+    use chrono::Datelike;
+    // Recorded on or before `as_of`: before the next day's midnight (none after 9999-12-31,
+    // which PostgreSQL would not read as a timestamp).
+    let recorded = match as_of.succ_opt() {
+        Some(next) if next.year() <= 9999 => format!(" AND i.created_at < '{next}'"),
+        _ => String::new(),
+    };
     let sql = format!(
         "SELECT i.id AS id, i.number AS number, i.vendor_id AS vendor_id, v.name AS vendor_name, \
                 i.kind AS kind, i.invoice_date AS invoice_date, i.due_date AS due_date, \
                 i.created_at AS created_at, i.currency AS currency, \
                 i.total_units AS total_units, i.hold_reasons AS hold_reasons \
          FROM invoices i JOIN vendors v ON v.id = i.vendor_id \
-         WHERE i.status = 'on_hold' AND i.created_at < '{next}' \
+         WHERE i.status = 'on_hold'{recorded} \
          ORDER BY i.created_at, i.id"
     );
     Ok(diesel::sql_query(sql).load(conn)?)
