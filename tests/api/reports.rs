@@ -50,6 +50,9 @@ struct Seeded {
     receipts: Vec<String>,
     held: i64,
     duplicate: i64,
+    po: i64,
+    l2: i64,
+    gr2: i64,
 }
 
 /// PO-1 (EUR) has three lines: L1 10 × 100.00 promised 2026-04-10, received in full on
@@ -230,12 +233,15 @@ async fn seed(app: &TestApp) -> Seeded {
         f,
         usd_project,
         po_number: s(&po["number"]).to_string(),
-        receipts: [gr1, gr2, gr3]
+        receipts: [&gr1, &gr2, &gr3]
             .iter()
             .map(|r| s(&r["number"]).to_string())
             .collect(),
         held: id_of(&b),
         duplicate: id_of(&c),
+        po: po_id,
+        l2,
+        gr2: id_of(&gr2),
     }
 }
 
@@ -908,6 +914,43 @@ async fn held_invoices_sla_credits_and_the_scorecard(app: TestApp) {
     );
     assert_eq!(monthly["totals"], card["totals"]);
     assert_eq!(monthly["credit_totals"], card["credit_totals"]);
+    // A return reverses GR-2 (L2's late 3 units); redelivered on 2026-04-09, L2 counts on time:
+    // a reversed receipt no longer dates the delivery.
+    app.post(
+        &format!("/api/v1/receipts/{}/return", seeded.gr2),
+        Procurement,
+        &json!({"reason": "Damaged in transit", "returned_on": "2026-04-16"}),
+    )
+    .await
+    .expect(201);
+    let returned = get(
+        &app,
+        &format!(
+            "/vendor-scorecard?vendor_id={vendor}&from=2026-01-01&to=2026-12-31&as_of=2026-06-30"
+        ),
+    )
+    .await;
+    assert_eq!(
+        ["delivered_on_time", "delivered_late", "open_past_due"]
+            .map(|k| returned["vendors"][0][k].as_i64().unwrap()),
+        [1, 0, 2],
+        "{returned}"
+    );
+    received(&app, seeded.po, "2026-04-09", &[(seeded.l2, "3")]).await;
+    let redelivered = get(
+        &app,
+        &format!(
+            "/vendor-scorecard?vendor_id={vendor}&from=2026-01-01&to=2026-12-31&as_of=2026-06-30"
+        ),
+    )
+    .await;
+    assert_eq!(
+        ["delivered_on_time", "delivered_late", "open_past_due"]
+            .map(|k| redelivered["vendors"][0][k].as_i64().unwrap()),
+        [2, 0, 1],
+        "{redelivered}"
+    );
+    assert_eq!(s(&redelivered["vendors"][0]["on_time_percent"]), "66.67");
     app.get(
         &format!("{REPORTS}/vendor-scorecard?from=2027-01-01&to=2026-01-01"),
         Viewer,
