@@ -13,7 +13,8 @@
 //!   receipt not reversed by a return is on or before its promised date;
 //! - a held invoice's age runs from the day it was recorded (matching holds at recording) to
 //!   `as_of`, in buckets 0–30, 31–60, 61–90 and over 90 days;
-//! - an SLA period belongs to the window its first day falls in;
+//! - an SLA period belongs to the window (and, with `period=month`, the month) its first day
+//!   falls in;
 //! - what is not stored is not reported: duplicates refused outright leave no row.
 
 pub mod handlers;
