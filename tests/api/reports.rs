@@ -53,6 +53,8 @@ struct Seeded {
     po: i64,
     l2: i64,
     gr2: i64,
+    contract: i64,
+    contract_number: String,
 }
 
 /// PO-1 (EUR) has three lines: L1 10 × 100.00 promised 2026-04-10, received in full on
@@ -175,7 +177,8 @@ async fn seed(app: &TestApp) -> Seeded {
             "/api/v1/contracts",
             Procurement,
             &json!({
-                "vendor_id": f.vendor, "title": "Colocation", "contract_type": "framework",
+                "vendor_id": f.vendor, "project_ids": [f.project], "title": "Colocation",
+                "contract_type": "framework",
                 "currency": "EUR", "ceiling": "250000.00", "start_date": "2026-01-01",
                 "initial_term_months": 12,
                 "renewal": {"kind": "automatic", "term_months": 12, "max_renewals": 2},
@@ -242,6 +245,8 @@ async fn seed(app: &TestApp) -> Seeded {
         po: po_id,
         l2,
         gr2: id_of(&gr2),
+        contract: contract_id,
+        contract_number: s(&contract["number"]).to_string(),
     }
 }
 
@@ -585,13 +590,53 @@ async fn vendor_spend_and_currencies(app: TestApp) {
             .collect::<Vec<_>>(),
         [("2026-05", "EUR", "400.00"), ("2026-06", "USD", "250.00")]
     );
+    // An order under the contract, invoiced for 80.00: its own group, before "(no contract)".
+    let mut under = order(
+        &seeded.f,
+        "EUR",
+        "2026-06-15",
+        vec![line("1", "80.00", None, seeded.f.budget_line)],
+    );
+    under["contract_id"] = json!(seeded.contract);
+    let under = issued(&app, &under).await;
+    let l = id_of(&under["lines"][0]);
+    received(&app, id_of(&under), "2026-06-16", &[(l, "1")]).await;
+    let billed = record(
+        &app,
+        &invoice(vendor, "CTR-1", "2026-06-20", vec![bill(l, "1", "80.00")]),
+    )
+    .await;
+    approve_invoice(&app, &billed).await;
     let contracts = get(
         &app,
         "/vendor-spend?from=2026-01-01&to=2026-12-31&group=contract",
     )
     .await;
-    assert_eq!(s(&contracts["rows"][0]["group"]), "(no contract)");
-    assert!(contracts["rows"][0]["contract_id"].is_null());
+    assert_eq!(
+        contracts["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (
+                s(&r["group"]).to_string(),
+                r["contract_id"].as_i64(),
+                s(&r["currency"]).to_string(),
+                s(&r["net"]).to_string()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            (
+                seeded.contract_number.clone(),
+                Some(seeded.contract),
+                "EUR".to_string(),
+                "80.00".to_string()
+            ),
+            ("(no contract)".into(), None, "EUR".into(), "400.00".into()),
+            ("(no contract)".into(), None, "USD".into(), "250.00".into())
+        ],
+        "{contracts}"
+    );
+    assert_eq!(s(&contracts["totals"][0]["net"]), "480.00");
     let may = get(
         &app,
         &format!("/vendor-spend?from=2026-05-01&to=2026-05-31&vendor_id={vendor}"),
