@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "alerts", description = "The alert outbox: delivery status, resends, the scheduled check"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "imports", description = "Spreadsheet imports: checked row by row, committed whole or not at all"),
+        (name = "reports", description = "Project and vendor reports, as JSON and as xlsx workbooks"),
         (name = "operations", description = "Health and metrics")
     )
 )]

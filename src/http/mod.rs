@@ -40,6 +40,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::alerts::handlers::routes(cfg);
     crate::audit::handlers::routes(cfg);
     crate::imports::handlers::routes(cfg);
+    crate::reports::handlers::routes(cfg);
 }
 
 /// A body that carries only the `version` being acted on (archive, restore).

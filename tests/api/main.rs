@@ -29,6 +29,7 @@ mod projects;
 mod proof;
 mod purchase_orders;
 mod purchase_to_pay;
+mod reports;
 mod rfps;
 mod schema;
 mod vendors;
