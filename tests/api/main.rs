@@ -14,6 +14,7 @@ mod auth;
 mod budgets;
 mod cli;
 mod contracts;
+mod dashboard;
 mod errors;
 mod forecast;
 mod fx;
