@@ -53,8 +53,10 @@ pub fn sign_out(req: &HttpRequest) -> String {
 }
 
 /// Whether a form post comes from this site: a browser sends `Origin` with every POST, and a
-/// foreign one is refused (against sign-in or sign-out forged by another site; the cookie's
-/// SameSite already keeps it from being sent there).
+/// foreign one (or `null`, what a sandboxed frame sends) is refused, against sign-in or
+/// sign-out forged by another site (the cookie's SameSite already keeps it from being sent
+/// there). The pages' `Referrer-Policy: same-origin` keeps the browser sending our own origin
+/// (under `no-referrer` it would send `null`).
 pub fn same_origin(req: &HttpRequest) -> bool {
     let Some(origin) = req
         .headers()

@@ -714,7 +714,12 @@ async fn the_dashboard_shows_the_apis_figures_in_a_browser(app: TestApp) {
     browser
         .click("form[action='/dashboard/sign-in'] button")
         .await;
-    assert_eq!(browser.current_url().await, app.url("/dashboard"));
+    assert_eq!(
+        browser.current_url().await,
+        app.url("/dashboard"),
+        "{}",
+        browser.source().await
+    );
     // The portfolio: every project's figures are the API's.
     browser
         .open(&app.url(&format!("/dashboard?as_of={AS_OF}")))
