@@ -101,7 +101,8 @@ fn draw(
     let (low, high) = (coordinate(low), coordinate(high));
     let span = if high - low > 0.0 { high - low } else { 1.0 };
     let y_range = (low - span * 0.02)..(high + span * 0.08);
-    let x_range = -0.3f64..(f64::from(last_index.max(1)) + 0.3);
+    let x_start = -0.3f64;
+    let x_range = x_start..(f64::from(last_index.max(1)) + 0.3);
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18).into_font())
         .margin(14)
@@ -169,6 +170,22 @@ fn draw(
         .label("Forecast: actual at the run rate")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 8, y)], ACTUAL.stroke_width(2)));
     let (y_low, y_high) = (y_range.start, y_range.end);
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![
+                (x_start, coordinate(series.budget)),
+                (f64::from(last_index) + 0.3, coordinate(series.budget)),
+            ],
+            2,
+            4,
+            BUDGET.stroke_width(1),
+        ))
+        .map_err(draw_error)?
+        .label(format!(
+            "Whole budget {}",
+            format::money(series.budget, currency)
+        ))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], BUDGET.stroke_width(1)));
     if let Some(i) = index_of(series, series.as_of) {
         let x = f64::from(i);
         chart
@@ -179,10 +196,11 @@ fn draw(
                 GRID.stroke_width(1),
             ))
             .map_err(draw_error)?;
+        // At the foot of the line, where the forecast (rising from it) leaves room.
         chart
             .draw_series(std::iter::once(Text::new(
                 format!("as of {}", series.as_of),
-                (x, y_high),
+                (x + 0.15, y_low + (y_high - y_low) * 0.08),
                 ("sans-serif", 12).into_font().color(&GRID),
             )))
             .map_err(draw_error)?;
@@ -203,7 +221,11 @@ fn draw(
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("runs out {}", month_label(month)),
-                    (x, coordinate(series.budget)),
+                    // Just above the whole-budget line it crosses.
+                    (
+                        x + 0.15,
+                        coordinate(series.budget) + (y_high - y_low) * 0.06,
+                    ),
                     ("sans-serif", 12).into_font().color(&RUN_OUT),
                 )))
                 .map_err(draw_error)?;

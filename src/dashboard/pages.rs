@@ -183,7 +183,11 @@ pub fn portfolio(page: &PortfolioPage<'_>) -> Markup {
         Some(page.actor),
         html! {
             h1 { "Portfolio" }
-            p.sub { (p.projects.len()) " projects · figures as of " (page.as_of) " · amounts in each project's currency unless marked" }
+            p.sub {
+                (p.projects.len()) @if p.projects.len() == 1 { " project" } @else { " projects" }
+                " · forecast as of " (page.as_of) " · amounts in each project's currency; totals per currency"
+                @if let Some(code) = &p.reporting_currency { " and converted into " (code) }
+            }
             form.pick method="get" action="/dashboard" {
                 label { "As of" input type="date" name="as_of" value=(page.as_of); }
                 label { "Chart currency" input type="text" name="currency" size="4" maxlength="3" value=[page.currency.as_deref()]; }
@@ -213,13 +217,13 @@ pub fn portfolio(page: &PortfolioPage<'_>) -> Markup {
                     tfoot {
                         @for totals in &p.by_currency {
                             tr.total {
-                                td colspan="2" { "Total in " (totals.currency) " (" (totals.projects) " projects)" }
+                                td colspan="2" { "Total in " (totals.currency) }
                                 td { (totals.currency) }
                                 (figures_row(&format!("currency-{}", totals.currency), &totals.figures, None))
                             }
                         }
                         @if let (Some(total), Some(code)) = (&p.total, &p.reporting_currency) {
-                            tr.total {
+                            tr.total.converted {
                                 td colspan="2" { "All projects, converted at the rates of " (p.as_of) }
                                 td { (code) }
                                 (figures_row("total", total, None))
