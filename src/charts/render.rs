@@ -248,3 +248,79 @@ fn draw(
     root.present().map_err(draw_error)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::series::{project_series, MonthAmounts, ProjectBurn};
+    use std::collections::BTreeMap;
+
+    fn m(text: &str) -> Month {
+        Month::parse(text).expect("test month")
+    }
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").expect("EUR")
+    }
+
+    #[test]
+    fn a_chart_is_one_svg_document_with_its_text_escaped_and_nothing_fetched() {
+        let mut months = BTreeMap::new();
+        for (month, actual) in [
+            ("2026-01", "100.00"),
+            ("2026-02", "300.00"),
+            ("2026-03", "0"),
+        ] {
+            months.insert(
+                m(month),
+                MonthAmounts {
+                    budget: "250.00".parse().expect("d"),
+                    actual: actual.parse().expect("d"),
+                    committed: Decimal::ZERO,
+                },
+            );
+        }
+        let series = project_series(&ProjectBurn {
+            start: Some(m("2026-01")),
+            end: Some(m("2026-04")),
+            as_of: m("2026-02"),
+            window: 2,
+            budget: "1000.00".parse().expect("d"),
+            eac: "1000.00".parse().expect("d"),
+            run_out_month: Some(m("2026-04")),
+            months,
+        })
+        .expect("series");
+        let svg = svg(&series, eur(), "R&D <rollout>").expect("drawn");
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert_eq!(svg.matches("<svg").count(), 1);
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("R&amp;D &lt;rollout&gt;"), "{svg}");
+        assert!(!svg.contains("R&D <rollout>"));
+        for text in [
+            "€1,000",
+            "Money runs out: 2026-04",
+            "EAC €1,000.00",
+            "Feb 2026",
+        ] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        // Nothing for the viewer to fetch: no links, images or fonts from elsewhere.
+        for outside in ["href", "<image", "@font-face", "url("] {
+            assert!(!svg.contains(outside), "{outside} in {svg}");
+        }
+    }
+
+    #[test]
+    fn an_empty_series_says_so() {
+        let empty = BurnSeries {
+            points: Vec::new(),
+            as_of: m("2026-01"),
+            budget: Decimal::ZERO,
+            eac: Decimal::ZERO,
+            run_out_month: None,
+        };
+        let svg = svg(&empty, eur(), "P").expect("drawn");
+        assert!(svg.contains("no dates, budget or spending to chart yet"));
+    }
+}
