@@ -619,6 +619,24 @@ impl Session<'_> {
         s(&self.get("/title").await).to_string()
     }
 
+    /// Waits (up to 20 s) until the page's title is `title` and its URL `url`: a click that
+    /// submits a form or follows a link may return before the new page has arrived, on a
+    /// loaded machine.
+    async fn arrive(&self, title: &str, url: &str) {
+        for _ in 0..200 {
+            if self.title().await == title && self.current_url().await == url {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "expected the page {title:?} at {url}, still at {:?} {}: {}",
+            self.title().await,
+            self.current_url().await,
+            self.source().await
+        );
+    }
+
     /// Every `data-figure` on the page with the text a reader sees in it.
     async fn figures(&self) -> HashMap<String, String> {
         let mut figures = HashMap::new();
@@ -714,12 +732,9 @@ async fn the_dashboard_shows_the_apis_figures_in_a_browser(app: TestApp) {
     browser
         .click("form[action='/dashboard/sign-in'] button")
         .await;
-    assert_eq!(
-        browser.current_url().await,
-        app.url("/dashboard"),
-        "{}",
-        browser.source().await
-    );
+    browser
+        .arrive("Portfolio · Procura", &app.url("/dashboard"))
+        .await;
     // The portfolio: every project's figures are the API's.
     browser
         .open(&app.url(&format!("/dashboard?as_of={AS_OF}")))
@@ -766,10 +781,12 @@ async fn the_dashboard_shows_the_apis_figures_in_a_browser(app: TestApp) {
     browser
         .click(&format!("a[href='/dashboard/projects/{p}?as_of={AS_OF}']"))
         .await;
-    assert_eq!(
-        browser.current_url().await,
-        app.url(&format!("/dashboard/projects/{p}?as_of={AS_OF}"))
-    );
+    browser
+        .arrive(
+            "DASH · Procura",
+            &app.url(&format!("/dashboard/projects/{p}?as_of={AS_OF}")),
+        )
+        .await;
     let figures = browser.figures().await;
     let ledger = api(&app, &format!("/api/v1/projects/{p}/ledger"), Pm).await;
     let forecast = api(
@@ -863,7 +880,9 @@ async fn the_dashboard_shows_the_apis_figures_in_a_browser(app: TestApp) {
     browser
         .click("form[action='/dashboard/sign-out'] button")
         .await;
-    assert_eq!(browser.title().await, "Sign in · Procura");
+    browser
+        .arrive("Sign in · Procura", &app.url("/dashboard"))
+        .await;
     browser.close().await;
 }
 
