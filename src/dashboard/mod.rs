@@ -162,7 +162,7 @@ async fn portfolio_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
                         Err(e) if e.code() == "fx_rate_missing" => (
                             crate::ledger::portfolio::portfolio(conn, None, as_of)?,
                             Some(format!(
-                                "No converted totals or chart: {} Pick another currency or record the rate.",
+                                "No converted totals or chart: {}. Pick another currency or record the rate.",
                                 e.detail()
                             )),
                         ),
