@@ -69,6 +69,8 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 // The body extractor's own limit (256 KiB by default) must not undercut ours.
                 .app_data(web::PayloadConfig::new(max_body_bytes))
+                // The dashboard's HTML pages: outside `/api/v1` and the OpenAPI document.
+                .configure(crate::dashboard::routes)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
                 .route(
                     "/docs",

@@ -28,6 +28,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::budgets::handlers::routes(cfg);
     crate::ledger::handlers::routes(cfg);
     crate::closeout::handlers::routes(cfg);
+    crate::charts::handlers::routes(cfg);
     crate::rfps::handlers::routes(cfg);
     crate::fx::handlers::routes(cfg);
     crate::contracts::handlers::routes(cfg);

@@ -379,6 +379,13 @@ pub struct Inputs {
     estimates: HashMap<i64, repo::LatestEstimate>,
 }
 
+impl Inputs {
+    /// The ledger figures the forecast is made from (the burn chart draws them).
+    pub fn units(&self) -> &ProjectUnits {
+        &self.units
+    }
+}
+
 /// Reads the ledger figures and estimates of a project.
 pub fn inputs(conn: &mut DbConnection, project_id: i64) -> AppResult<Inputs> {
     let units = super::project_units(conn, project_id)?;

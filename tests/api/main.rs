@@ -15,6 +15,7 @@ mod budgets;
 mod cli;
 mod closeout;
 mod contracts;
+mod dashboard;
 mod errors;
 mod forecast;
 mod fx;
