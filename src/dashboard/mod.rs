@@ -221,6 +221,7 @@ struct ProjectData {
     forecast: crate::ledger::projection::Forecast,
     chart: Result<String, String>,
     alerts: Option<Vec<Alert>>,
+    closeout: crate::closeout::model::Checklist,
 }
 
 /// The most alerts a project page lists (the newest).
@@ -249,6 +250,7 @@ async fn project_page(
                 let project = crate::projects::service::get(conn, id)?;
                 let ledger = crate::ledger::of_project(conn, id, None)?;
                 let forecast = projection::of_project(conn, id, as_of, DEFAULT_WINDOW)?;
+                let closeout = crate::closeout::service::checklist(conn, id, as_of)?;
                 let chart = match charts::project_chart(conn, id, as_of) {
                     Ok(c) => chart_or_reason(
                         Ok(c.series),
@@ -286,6 +288,7 @@ async fn project_page(
                     forecast,
                     chart,
                     alerts,
+                    closeout,
                 })
             })
         })
@@ -302,6 +305,7 @@ async fn project_page(
                 forecast: &data.forecast,
                 chart: data.chart,
                 alerts: data.alerts,
+                closeout: &data.closeout,
             }),
         ),
     }

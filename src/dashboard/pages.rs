@@ -6,6 +6,7 @@
 use crate::alerts::Alert;
 use crate::auth::Actor;
 use crate::charts::format::group_digits;
+use crate::closeout::model::Checklist;
 use crate::ledger::portfolio::Portfolio;
 use crate::ledger::projection::Forecast;
 use crate::ledger::{Figures, Ledger};
@@ -259,6 +260,8 @@ pub struct ProjectPage<'a> {
     pub chart: Result<String, String>,
     /// Its alerts, newest first; `None` when the role may not read alerts.
     pub alerts: Option<Vec<Alert>>,
+    /// Its closeout checklist.
+    pub closeout: &'a Checklist,
 }
 
 /// A project's page.
@@ -389,14 +392,66 @@ pub fn project(page: &ProjectPage<'_>) -> Markup {
             (PreEscaped("<!-- closeout -->"))
             section id="closeout" {
                 h2 { "Closeout checklist" }
-                (closeout_section(project))
+                (closeout_section(page.closeout))
             }
         },
     )
 }
 
-/// The project's closeout checklist. The closeout domain is not part of this build yet; it is
-/// wired here once it is.
-pub fn closeout_section(_project: &Project) -> Markup {
-    html! { p.note data-closeout="not-available" { "Closeout checklist: not available." } }
+/// The project's closeout checklist: whether it can close, then each section with its items
+/// (open or waived, with the waiver's reason) and its totals per currency. Figures are the
+/// checklist's strings; `data-figure` names them (`closeout-open-items`,
+/// `closeout-<section>-open`, `closeout-<section>-total-<currency>`).
+pub fn closeout_section(checklist: &Checklist) -> Markup {
+    html! {
+        p {
+            @if checklist.project_status == "closed" {
+                b { "Closed." } " The figures are frozen; the snapshot and its pack are in the API."
+            } @else if checklist.ready_to_close {
+                b { "Ready to close." } " Every loose end is resolved or waived."
+            } @else {
+                b data-figure="closeout-open-items" { (checklist.open_items) }
+                " open item(s) stand in the way of closing; "
+                (checklist.waived_items) " waived."
+            }
+        }
+        table {
+            thead { tr {
+                th { "Loose end" } th { "Document" } th { "What" } th.n { "Amount" } th { "State" }
+            } }
+            @for section in &checklist.sections {
+                @let name = section.section.as_str();
+                tbody data-section=(name) {
+                    tr.sub {
+                        td colspan="3" { b { (section.title) } " · " span data-figure={ "closeout-" (name) "-open" } { (section.open) } " open" }
+                        td.n {
+                            @for total in &section.totals {
+                                span data-figure={ "closeout-" (name) "-total-" (total.currency) } { (group_digits(&total.amount)) } " " (total.currency) br;
+                            }
+                        }
+                        td {}
+                    }
+                    @for item in &section.items {
+                        tr data-item=(item.key) {
+                            td {}
+                            td { (item.number) }
+                            td { (item.description) }
+                            td.n {
+                                @if let (Some(amount), Some(currency)) = (&item.amount, &item.currency) {
+                                    (group_digits(amount)) " " (currency)
+                                }
+                            }
+                            td {
+                                @match &item.waiver {
+                                    Some(w) if w.current => span.pill title=(w.reason) { "waived by " (w.waived_by) },
+                                    Some(_) => span.pill.pending { "open (waiver outdated)" },
+                                    None => span.pill.pending { "open" },
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -870,6 +870,36 @@ async fn the_dashboard_shows_the_apis_figures_in_a_browser(app: TestApp) {
     assert!(source.contains(s(&alerts["items"][0]["subject"])));
     assert!(source.contains("<svg"), "the burn chart");
     assert!(source.contains("<!-- closeout -->") && source.contains("Closeout checklist"));
+    // The closeout checklist: the API's counts and totals.
+    let closeout = api(
+        &app,
+        &format!("/api/v1/projects/{p}/closeout?as_of={AS_OF}"),
+        Pm,
+    )
+    .await;
+    assert!(closeout["open_items"].as_i64() > Some(0), "{closeout}");
+    assert_eq!(
+        shown(&figures, "closeout-open-items"),
+        closeout["open_items"].to_string()
+    );
+    for section in closeout["sections"].as_array().expect("sections") {
+        let name = s(&section["section"]);
+        assert_eq!(
+            shown(&figures, &format!("closeout-{name}-open")),
+            section["open"].to_string(),
+            "{name}"
+        );
+        for total in section["totals"].as_array().expect("totals") {
+            assert_eq!(
+                shown(
+                    &figures,
+                    &format!("closeout-{name}-total-{}", s(&total["currency"]))
+                ),
+                s(&total["amount"]),
+                "{name}"
+            );
+        }
+    }
     let path = browser
         .screenshot(&format!("{}-project", engine_name(app.engine)))
         .await;
