@@ -374,6 +374,7 @@ async fn dated_transition(
     body: JsonBody,
     step: fn(NaiveDate) -> Transition,
 ) -> AppResult<HttpResponse> {
+    actor.require(Action::WriteContracts)?;
     let input: TransitionInput = body.parse()?;
     let version = expected_version(input.version, &req)?;
     let on = input.date.unwrap_or_else(today);
@@ -439,6 +440,7 @@ pub async fn terminate_contract(
     req: HttpRequest,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
+    actor.require(Action::WriteContracts)?;
     let input: TerminationInput = body.parse()?;
     let version = expected_version(input.version, &req)?;
     let on = input.date.unwrap_or_else(today);

@@ -5,6 +5,7 @@
 //! CI runs the short version inside `cargo test` (a few seconds per engine). The long version:
 //! `PROCURA_PROOF_SECONDS=120 PROCURA_PROOF_CLIENTS=64 cargo test --release --test api proof -- --nocapture`.
 
+mod hostile;
 mod invariants;
 mod workload;
 
@@ -13,7 +14,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 
-both_engines!(concurrent_clients_keep_the_books_exact);
+both_engines!(
+    concurrent_clients_keep_the_books_exact,
+    every_endpoint_keeps_the_permission_table,
+    hostile_text_in_every_field_breaks_nothing,
+);
 
 /// A knob from the environment, or its default.
 pub fn knob(name: &str, default: u64) -> u64 {
@@ -118,4 +123,20 @@ async fn concurrent_clients_keep_the_books_exact(app: TestApp) {
     summary.assert_clean(&format!(
         "proof [{engine}] concurrency: {clients} clients for {seconds} s"
     ));
+}
+
+/// Every operation of the OpenAPI document with a token of each role, none, and a revoked one.
+async fn every_endpoint_keeps_the_permission_table(app: TestApp) {
+    let summary = Summary::default();
+    hostile::permissions_on_every_endpoint(&app, &summary).await;
+    let engine = format!("{:?}", app.engine).to_lowercase();
+    summary.assert_clean(&format!("proof [{engine}] permissions on every endpoint"));
+}
+
+/// Every operation with a JSON body, with hostile text in every string field.
+async fn hostile_text_in_every_field_breaks_nothing(app: TestApp) {
+    let summary = Summary::default();
+    hostile::hostile_text_in_every_field(&app, &summary).await;
+    let engine = format!("{:?}", app.engine).to_lowercase();
+    summary.assert_clean(&format!("proof [{engine}] hostile text in every field"));
 }
