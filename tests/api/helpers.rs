@@ -149,15 +149,40 @@ pub struct TestApp {
     pub db: Db,
     /// The engine under test.
     pub engine: Engine,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-    _db: TestDb,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _db: Option<TestDb>,
 }
 
 impl Drop for TestApp {
     /// Stops the server (dropping it stops its workers) before the database goes away.
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(server) = &self.server {
+            server.abort();
+        }
     }
+}
+
+/// A `test-<role>` token of every role, created in `db`.
+pub async fn issue_tokens(db: &Db) -> HashMap<Role, String> {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.write_blocking(|tx| {
+            let mut tokens = HashMap::new();
+            for role in Role::ALL {
+                let issued = procura::auth::service::create_token(
+                    tx,
+                    "test-harness",
+                    &format!("test-{role}"),
+                    role,
+                )?;
+                tokens.insert(role, issued.secret);
+            }
+            Ok(tokens)
+        })
+    })
+    .await
+    .expect("token setup panicked")
+    .unwrap_or_else(|e| panic!("creating tokens: {e}"))
 }
 
 /// With `PROCURA_TEST_LOG` set (an `EnvFilter` such as `procura=warn`), the servers' logs go to
@@ -305,27 +330,7 @@ impl TestApp {
         init_test_log();
         let test_db = TestDb::create(engine).await?;
         let db = test_db.db.clone();
-        let tokens = {
-            let db = db.clone();
-            tokio::task::spawn_blocking(move || {
-                db.write_blocking(|tx| {
-                    let mut tokens = HashMap::new();
-                    for role in Role::ALL {
-                        let issued = procura::auth::service::create_token(
-                            tx,
-                            "test-harness",
-                            &format!("test-{role}"),
-                            role,
-                        )?;
-                        tokens.insert(role, issued.secret);
-                    }
-                    Ok(tokens)
-                })
-            })
-            .await
-            .expect("token setup panicked")
-            .unwrap_or_else(|e| panic!("creating tokens: {e}"))
-        };
+        let tokens = issue_tokens(&db).await;
         let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
             workers: 1,
@@ -342,9 +347,28 @@ impl TestApp {
             tokens,
             db,
             engine,
-            server,
-            _db: test_db,
+            server: Some(server),
+            _db: Some(test_db),
         })
+    }
+
+    /// A client of a server running elsewhere (a `procura serve` process) on `db`, with the
+    /// `test-<role>` tokens of [`issue_tokens`].
+    pub fn attach(
+        base_url: String,
+        tokens: HashMap<Role, String>,
+        db: Db,
+        engine: Engine,
+    ) -> TestApp {
+        TestApp {
+            base_url,
+            client: reqwest::Client::new(),
+            tokens,
+            db,
+            engine,
+            server: None,
+            _db: None,
+        }
     }
 
     /// The secret of the `test-<role>` token.

@@ -26,6 +26,7 @@ mod money_db;
 mod outbox_instances;
 mod p2p_fixtures;
 mod po_revisions;
+mod processes;
 mod projects;
 mod proof;
 mod purchase_orders;

@@ -7,17 +7,20 @@
 
 mod hostile;
 mod invariants;
+mod processes;
 mod workload;
 
 use crate::helpers::TestApp;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 both_engines!(
     concurrent_clients_keep_the_books_exact,
     every_endpoint_keeps_the_permission_table,
     hostile_text_in_every_field_breaks_nothing,
+    a_server_killed_mid_work_loses_nothing,
 );
 
 /// A knob from the environment, or its default.
@@ -39,6 +42,8 @@ pub struct Summary {
     pub checks: Mutex<u64>,
     /// What went wrong: any 5xx, a "database is locked", an invariant that does not hold.
     pub violations: Mutex<Vec<String>>,
+    /// While set, a request without an answer was cut by an injected fault, not a violation.
+    pub faulting: AtomicBool,
 }
 
 impl Summary {
@@ -49,6 +54,16 @@ impl Summary {
             .lock()
             .unwrap()
             .entry(format!("{operation} {outcome}"))
+            .or_default() += 1;
+    }
+
+    /// Counts one injected fault of `kind`.
+    pub fn fault(&self, kind: &str) {
+        *self
+            .faults
+            .lock()
+            .unwrap()
+            .entry(kind.to_string())
             .or_default() += 1;
     }
 
@@ -113,7 +128,7 @@ async fn concurrent_clients_keep_the_books_exact(app: TestApp) {
     let seconds = knob("PROCURA_PROOF_SECONDS", 4);
     let summary = Summary::default();
     let world = workload::World::seed(&app).await;
-    workload::run(&app, &world, clients, seconds, &summary).await;
+    workload::run(&[&app], &world, clients, seconds, &summary).await;
     invariants::check(&app, &world, &summary).await;
     let engine = format!("{:?}", app.engine).to_lowercase();
     assert!(
@@ -139,4 +154,34 @@ async fn hostile_text_in_every_field_breaks_nothing(app: TestApp) {
     hostile::hostile_text_in_every_field(&app, &summary).await;
     let engine = format!("{:?}", app.engine).to_lowercase();
     summary.assert_clean(&format!("proof [{engine}] hostile text in every field"));
+}
+
+/// `PROCURA_PROOF_CRASHES` rounds (default 2) of SIGKILL during approvals, an import and alert
+/// delivery, each followed by a restart and every check.
+async fn a_server_killed_mid_work_loses_nothing(app: TestApp) {
+    let engine = app.engine;
+    drop(app);
+    let rounds = knob("PROCURA_PROOF_CRASHES", 2);
+    let summary = Summary::default();
+    if !processes::crash_rounds(engine, rounds, &summary).await {
+        return;
+    }
+    let engine = format!("{engine:?}").to_lowercase();
+    summary.assert_clean(&format!("proof [{engine}] crash safety: {rounds} kills"));
+}
+
+/// Two `procura serve` processes on one PostgreSQL database, the clients spread over both.
+/// PostgreSQL only (several instances on one database is a PostgreSQL deployment), so its path
+/// names neither engine module.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_out_two_postgres_instances() {
+    let clients = knob("PROCURA_PROOF_CLIENTS", 32) as usize;
+    let seconds = knob("PROCURA_PROOF_SECONDS", 4);
+    let summary = Summary::default();
+    if !processes::two_instances(clients, seconds, &summary).await {
+        return;
+    }
+    summary.assert_clean(&format!(
+        "proof [postgres] scale-out: two instances, {clients} clients for {seconds} s"
+    ));
 }

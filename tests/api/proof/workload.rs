@@ -5,11 +5,12 @@ use super::Summary;
 use crate::helpers::{id_of, s, TestApp};
 use procura::auth::Role::{self, Admin, Finance, Procurement, Viewer};
 use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Budget lines every client competes for, with their budgets (whole euros).
-pub const BUDGETS: [u32; 4] = [60_000, 40_000, 25_000, 15_000];
+pub const BUDGETS: [u32; 4] = [20_000, 12_000, 8_000, 5_000];
 
 /// What the clients share.
 pub struct World {
@@ -27,7 +28,9 @@ impl World {
         let project = id_of(
             &app.create_project(json!({
                 "code": "PROOF", "name": "Proof under load", "currency": "EUR",
-                "start_date": "2026-01-01", "end_date": "2026-12-31", "budget_policy": "block"
+                "start_date": "2026-01-01", "end_date": "2026-12-31", "budget_policy": "block",
+                "pm_name": "Pat Proof", "pm_email": "pm@procura.test",
+                "finance_owner_email": "finance@procura.test"
             }))
             .await,
         );
@@ -77,12 +80,19 @@ struct Client<'a> {
     invoices: u64,
 }
 
-/// Runs `clients` clients until `seconds` have passed.
-pub async fn run(app: &TestApp, world: &World, clients: usize, seconds: u64, summary: &Summary) {
+/// Runs `clients` clients until `seconds` have passed, spread over the `servers` (client `i`
+/// talks to server `i mod n`).
+pub async fn run(
+    servers: &[&TestApp],
+    world: &World,
+    clients: usize,
+    seconds: u64,
+    summary: &Summary,
+) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let tasks = (0..clients).map(|id| {
         let mut client = Client {
-            app,
+            app: servers[id % servers.len()],
             world,
             summary,
             dice: Dice::new(id as u64 + 1),
@@ -127,13 +137,22 @@ impl Client<'_> {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.summary
-                    .violation(format!("{operation} {path}: no answer: {e}"));
+                if self.summary.faulting.load(Ordering::SeqCst) {
+                    self.summary.count(operation, "lost to the fault");
+                    // The server is down: wait a moment instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                } else {
+                    self.summary
+                        .violation(format!("{operation} {path}: no answer: {e}"));
+                }
                 return None;
             }
         };
         let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
+        let Ok(text) = response.text().await else {
+            self.summary.count(operation, "lost to the fault");
+            return None;
+        };
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let outcome = match body.get("code").and_then(Value::as_str) {
             Some(code) if status >= 400 => format!("{status} {code}"),
