@@ -471,6 +471,36 @@ fn rate_of(all: &BTreeMap<String, Value>, key: &str) -> (String, String) {
     (s(&rate["rate"]).to_string(), s(&rate["source"]).to_string())
 }
 
+/// The xlsb fixture, written record by record from [MS-XLSB] by `make_xlsb.py`: shared and
+/// inline strings, a date serial with the built-in date format, an RK number and doubles.
+async fn imports_fx_rates_from_xlsb(app: TestApp) {
+    let xlsb = upload_fixture(&app, Finance, "fx_rates_handmade.xlsb", "fx_rates", &[])
+        .await
+        .expect(201);
+    assert_eq!(
+        (
+            s(&xlsb.body["format"]),
+            s(&xlsb.body["sheet"]),
+            counts(&xlsb.body)
+        ),
+        ("xlsb", "FX Rates", (3, 0, 0)),
+        "{}",
+        xlsb.body
+    );
+    let all = rates(&app).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    for (key, rate, source) in [
+        ("2027-01-01 USD→EUR", "0.9215", "ECB"),
+        ("2027-01-01 GBP→EUR", "1.1862", "ECB"),
+        ("2027-02-01 CHF→EUR", "1.05", "manual"),
+    ] {
+        assert_eq!(
+            rate_of(&all, key),
+            (rate.to_string(), source.to_string())
+        );
+    }
+}
+
 async fn imports_fx_rates_exactly_from_ods_1904_and_xls(app: TestApp) {
     let ods = upload_fixture(&app, Finance, "fx_rates_libreoffice.ods", "fx_rates", &[])
         .await
@@ -1332,6 +1362,7 @@ both_engines!(
     imports_vendors_update_by_natural_key_and_only_once,
     imports_dry_run_writes_nothing,
     imports_fx_rates_exactly_from_ods_1904_and_xls,
+    imports_fx_rates_from_xlsb,
     imports_error_workbook_keeps_1904_dates,
     imports_csv_with_bom_semicolons_and_other_encodings,
     imports_budget_lines_with_monthly_phasing,

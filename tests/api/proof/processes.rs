@@ -15,8 +15,10 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// Vendors in each round's import.
-const IMPORT_ROWS: usize = 600;
+/// Vendors in each round's import (`PROCURA_PROOF_IMPORT_ROWS`, default 600).
+fn import_rows() -> usize {
+    super::knob("PROCURA_PROOF_IMPORT_ROWS", 600) as usize
+}
 
 /// How long alerts may take to be delivered once the last server is up.
 const DELIVERY_DEADLINE: Duration = Duration::from_secs(90);
@@ -53,7 +55,7 @@ fn engine_of(test_db: &TestDb) -> Engine {
 /// The vendors CSV of round `round`.
 fn vendors_csv(round: u64) -> Vec<u8> {
     let mut csv = String::from("name,tax_id\n");
-    for i in 0..IMPORT_ROWS {
+    for i in 0..import_rows() {
         csv.push_str(&format!("Crash r{round} vendor {i},CR{round}X{i:06}\n"));
     }
     csv.into_bytes()
@@ -100,8 +102,13 @@ async fn check_import(test_db: &TestDb, round: u64, summary: &Summary) {
     .expect("task")
     .expect("counted");
     summary.check(
-        (rows == 0 && committed == 0) || (rows == IMPORT_ROWS as i64 && committed == 1),
-        || format!("round {round}: {rows} of {IMPORT_ROWS} imported vendors, {committed} committed import records"),
+        (rows == 0 && committed == 0) || (rows == import_rows() as i64 && committed == 1),
+        || {
+            format!(
+                "round {round}: {rows} of {} imported vendors, {committed} committed import records",
+                import_rows()
+            )
+        },
     );
     summary.count(
         "import after the kill",
