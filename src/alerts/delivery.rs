@@ -6,7 +6,10 @@
 //! instance has locked: `FOR UPDATE SKIP LOCKED`). A sent alert is marked sent; a failure keeps
 //! it pending with its error and retries after 30 s × 2^(attempts − 1), at most an hour. If the
 //! process dies between sending and recording, the alert is sent again when its lease ends, with
-//! the same Message-ID.
+//! the same Message-ID: SMTP has no way to make a send and a database commit one step, so a
+//! crash in that window (a millisecond or so: the claim and the record take no writers' turn,
+//! [`Db::bookkeeping_blocking`]) means a second copy the receiver can recognise by its
+//! Message-ID, never a lost alert.
 
 use crate::db::schema::alerts;
 use crate::db::{Db, DbConnection};
@@ -86,7 +89,7 @@ pub fn deliver_due(
     let mut report = DeliveryReport::default();
     loop {
         let now = crate::clock::now();
-        let claimed = db.write_blocking(|tx| claim(tx, now))?;
+        let claimed = db.bookkeeping_blocking(|tx| claim(tx, now))?;
         if claimed.is_empty() {
             return Ok(report);
         }
@@ -104,7 +107,7 @@ pub fn deliver_due(
                 html,
             });
             let now = crate::clock::now();
-            db.write_blocking(|tx| match &outcome {
+            db.bookkeeping_blocking(|tx| match &outcome {
                 Ok(()) => {
                     diesel::update(alerts::table.filter(alerts::id.eq(id)))
                         .set((

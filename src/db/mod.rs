@@ -200,7 +200,24 @@ impl Db {
             Engine::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Engine::Postgres => None,
         };
-        in_transaction(&mut conn, work)
+        in_transaction(&mut conn, Turn::Take, work)
+    }
+
+    /// [`Db::write_blocking`] for bookkeeping rows no business rule reads and no audit row
+    /// records (the alert outbox's claims and delivery outcomes): on PostgreSQL it does not wait
+    /// for the writers' turn, so a long write (a large import) cannot hold back the record that
+    /// a mail went out; the longer that record waits, the wider the window in which a crash
+    /// makes the mail go out again. SQLite still has one writer at a time.
+    pub fn bookkeeping_blocking<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T>,
+    {
+        let mut conn = self.pool.get()?;
+        let _turn = match self.engine() {
+            Engine::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Engine::Postgres => None,
+        };
+        in_transaction(&mut conn, Turn::Skip, work)
     }
 
     /// Runs a change in one transaction from a blocking thread, and lets the work decide at the
@@ -216,7 +233,7 @@ impl Db {
             Engine::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Engine::Postgres => None,
         };
-        in_transaction_deciding(&mut conn, work)
+        in_transaction_deciding(&mut conn, Turn::Take, work)
     }
 
     /// Runs a read from a blocking thread (the command line).
@@ -328,16 +345,27 @@ fn take_writer_turn(conn: &mut DbConnection) -> AppResult<()> {
     Ok(())
 }
 
-fn in_transaction<T, F>(conn: &mut DbConnection, work: F) -> AppResult<T>
+/// Whether a writing transaction takes the writers' turn on PostgreSQL ([`take_writer_turn`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    Take,
+    Skip,
+}
+
+fn in_transaction<T, F>(conn: &mut DbConnection, turn: Turn, work: F) -> AppResult<T>
 where
     F: FnOnce(&mut Tx<'_>) -> AppResult<T>,
 {
-    match in_transaction_deciding(conn, |tx| work(tx).map(Decision::Keep))? {
+    match in_transaction_deciding(conn, turn, |tx| work(tx).map(Decision::Keep))? {
         Decision::Keep(value) | Decision::Discard(value) => Ok(value),
     }
 }
 
-fn in_transaction_deciding<T, F>(conn: &mut DbConnection, work: F) -> AppResult<Decision<T>>
+fn in_transaction_deciding<T, F>(
+    conn: &mut DbConnection,
+    turn: Turn,
+    work: F,
+) -> AppResult<Decision<T>>
 where
     F: FnOnce(&mut Tx<'_>) -> AppResult<Decision<T>>,
 {
@@ -352,9 +380,11 @@ where
         }
         DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
     }?;
-    if let Err(error) = take_writer_turn(conn) {
-        let _ = MultiTransactionManager::rollback_transaction(conn);
-        return Err(error);
+    if turn == Turn::Take {
+        if let Err(error) = take_writer_turn(conn) {
+            let _ = MultiTransactionManager::rollback_transaction(conn);
+            return Err(error);
+        }
     }
     let mut tx = Tx { conn, chain: None };
     let outcome = work(&mut tx);

@@ -146,9 +146,22 @@ async fn check_alerts(app: &TestApp, smtp: &SmtpSink, summary: &Summary) {
         }
     }
     summary.count("alerts raised", &alerts.len().to_string());
+    // A kill between the SMTP server's acceptance and the record of it sends that alert again,
+    // with the same Message-ID (SMTP cannot share a transaction with the database): counted and
+    // shown, tolerated only when a kill happened. A lost alert is always a violation.
+    let killed = summary.faults.lock().unwrap().values().sum::<u64>() > 0;
     for id in &expected {
         let times = received.get(id).copied().unwrap_or(0);
-        summary.check(times == 1, || format!("alert {id} delivered {times} times"));
+        summary.check(times >= 1, || format!("alert {id} never delivered"));
+        if times > 1 {
+            summary.count(
+                "alert mailed again after a kill (same Message-ID)",
+                &times.to_string(),
+            );
+        }
+        summary.check(times <= 1 || killed, || {
+            format!("alert {id} delivered {times} times without a crash")
+        });
     }
     for id in received.keys().filter(|id| !expected.contains(*id)) {
         summary.violation(format!("a message {id} no alert accounts for"));
