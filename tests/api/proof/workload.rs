@@ -19,6 +19,9 @@ pub struct World {
     pub budget_lines: Vec<i64>,
     /// Purchase orders raised so far.
     pub orders: Mutex<Vec<i64>>,
+    /// The clients' HTTP client: idle connections are dropped after 2 s, before the server's
+    /// keep-alive (5 s) closes them under a request in flight.
+    pub http: reqwest::Client,
 }
 
 impl World {
@@ -49,6 +52,10 @@ impl World {
             project,
             budget_lines,
             orders: Mutex::new(Vec::new()),
+            http: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(2))
+                .build()
+                .expect("an HTTP client"),
         }
     }
 }
@@ -127,8 +134,8 @@ impl Client<'_> {
         body: Option<Value>,
     ) -> Option<Value> {
         let mut request = self
-            .app
-            .client
+            .world
+            .http
             .request(method, self.app.url(path))
             .bearer_auth(self.app.token(role));
         if let Some(body) = body {
@@ -142,8 +149,11 @@ impl Client<'_> {
                     // The server is down: wait a moment instead of spinning.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 } else {
+                    let cause = std::error::Error::source(&e)
+                        .map(|c| format!(": {c}"))
+                        .unwrap_or_default();
                     self.summary
-                        .violation(format!("{operation} {path}: no answer: {e}"));
+                        .violation(format!("{operation} {path}: no answer: {e}{cause}"));
                 }
                 return None;
             }
