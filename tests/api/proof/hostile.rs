@@ -296,3 +296,186 @@ pub async fn hostile_text_in_every_field(app: &TestApp, summary: &Summary) {
         format!("the audit chain does not verify after the hostile bodies: {verify}")
     });
 }
+
+/// The segregation-of-duties rules, each tried by the one token it must stop and then done by
+/// another allowed role: a PO's requester approving it, its approver receiving it, an invoice's
+/// recorder approving it, a budget change's proposer deciding it.
+pub async fn segregation_of_duties(app: &TestApp, summary: &Summary) {
+    use Role::{Admin, Finance, Pm, Procurement};
+    let vendor = crate::helpers::id_of(&app.create_vendor(json!({"name": "SoD Vendor"})).await);
+    let project = crate::helpers::id_of(
+        &app.create_project(json!({"code": "SOD", "name": "Duties", "currency": "EUR",
+                                   "start_date": "2026-01-01", "end_date": "2026-12-31"}))
+            .await,
+    );
+    let line = crate::helpers::id_of(
+        &app.create_budget_line(json!({"project_id": project, "category": "opex",
+                                       "cost_center": "SOD", "amount": "10000.00"}))
+            .await,
+    );
+    let refused = |what: &str, resp: &crate::helpers::Resp| {
+        summary.count("segregation probe", &resp.status.as_u16().to_string());
+        summary.check(
+            resp.status.as_u16() == 403 && resp.code() == "segregation_of_duties",
+            || format!("{what}: {} {}", resp.status, resp.text),
+        );
+    };
+    let allowed = |what: &str, resp: crate::helpers::Resp| -> Value {
+        summary.count("segregation probe", &resp.status.as_u16().to_string());
+        summary.check(resp.status.is_success(), || {
+            format!("{what} by another role: {} {}", resp.status, resp.text)
+        });
+        resp.body
+    };
+
+    // A PO raised and submitted by procurement: procurement may approve POs, not its own.
+    let po = app
+        .post(
+            "/api/v1/purchase-orders",
+            Procurement,
+            &json!({"vendor_id": vendor, "project_id": project, "currency": "EUR",
+                    "order_date": "2026-03-01",
+                    "lines": [{"description": "Switch", "quantity": "2", "unit": "each",
+                               "unit_price": "100.00", "budget_line_id": line}]}),
+        )
+        .await
+        .body;
+    let url = format!("/api/v1/purchase-orders/{}", po["id"]);
+    let po = allowed(
+        "submit",
+        app.post(
+            &format!("{url}/submit"),
+            Procurement,
+            &json!({"version": po["version"]}),
+        )
+        .await,
+    );
+    let resp = app
+        .post(
+            &format!("{url}/approve"),
+            Procurement,
+            &json!({"version": po["version"]}),
+        )
+        .await;
+    refused("the requester approving their PO", &resp);
+    let po = allowed(
+        "approve",
+        app.post(
+            &format!("{url}/approve"),
+            Finance,
+            &json!({"version": po["version"]}),
+        )
+        .await,
+    );
+    allowed(
+        "issue",
+        app.post(
+            &format!("{url}/issue"),
+            Procurement,
+            &json!({"version": po["version"]}),
+        )
+        .await,
+    );
+    // A PO's approver may not receive it: finance cannot receive at all, so a second PO
+    // (raised by the PM) is approved by an admin, whom receiving is then refused.
+    let po2 = app
+        .post(
+            "/api/v1/purchase-orders",
+            Pm,
+            &json!({"vendor_id": vendor, "project_id": project, "currency": "EUR",
+                    "order_date": "2026-03-01",
+                    "lines": [{"description": "Cable", "quantity": "1", "unit": "each",
+                               "unit_price": "50.00", "budget_line_id": line}]}),
+        )
+        .await
+        .body;
+    let url2 = format!("/api/v1/purchase-orders/{}", po2["id"]);
+    let po2 = allowed(
+        "submit",
+        app.post(
+            &format!("{url2}/submit"),
+            Pm,
+            &json!({"version": po2["version"]}),
+        )
+        .await,
+    );
+    let po2 = allowed(
+        "approve",
+        app.post(
+            &format!("{url2}/approve"),
+            Admin,
+            &json!({"version": po2["version"]}),
+        )
+        .await,
+    );
+    let po2 = allowed(
+        "issue",
+        app.post(
+            &format!("{url2}/issue"),
+            Pm,
+            &json!({"version": po2["version"]}),
+        )
+        .await,
+    );
+    let receipt = json!({"received_on": "2026-03-05",
+                         "lines": [{"po_line_id": po2["lines"][0]["id"], "quantity": "1"}]});
+    let resp = app.post(&format!("{url2}/receipts"), Admin, &receipt).await;
+    refused("the approver receiving their PO", &resp);
+    allowed(
+        "receive",
+        app.post(&format!("{url2}/receipts"), Pm, &receipt).await,
+    );
+
+    // An invoice recorded by finance: finance may approve invoices, not its own.
+    let invoice = allowed(
+        "record invoice",
+        app.post(
+            "/api/v1/invoices",
+            Finance,
+            &json!({"vendor_id": vendor, "number": "SOD-1", "invoice_date": "2026-03-10",
+                    "currency": "EUR",
+                    "lines": [{"po_line_id": po2["lines"][0]["id"], "quantity": "1",
+                               "unit_price": "50.00"}]}),
+        )
+        .await,
+    );
+    let iurl = format!("/api/v1/invoices/{}", invoice["id"]);
+    let resp = app
+        .post(
+            &format!("{iurl}/approve"),
+            Finance,
+            &json!({"version": invoice["version"]}),
+        )
+        .await;
+    refused("the recorder approving their invoice", &resp);
+    allowed(
+        "approve invoice",
+        app.post(
+            &format!("{iurl}/approve"),
+            Admin,
+            &json!({"version": invoice["version"]}),
+        )
+        .await,
+    );
+
+    // A budget change proposed by finance: finance decides budget changes, not its own.
+    let request = allowed(
+        "propose a budget change",
+        app.post(
+            &format!("/api/v1/budget-lines/{line}/change-requests"),
+            Finance,
+            &json!({"amount": "12000.00", "reason": "Scope grew"}),
+        )
+        .await,
+    );
+    let curl = format!("/api/v1/budget-change-requests/{}", request["id"]);
+    let resp = app
+        .post(&format!("{curl}/approve"), Finance, &json!({}))
+        .await;
+    refused("the proposer approving their budget change", &resp);
+    allowed(
+        "approve a budget change",
+        app.post(&format!("{curl}/approve"), Admin, &json!({}))
+            .await,
+    );
+}

@@ -140,10 +140,12 @@ async fn concurrent_clients_keep_the_books_exact(app: TestApp) {
     ));
 }
 
-/// Every operation of the OpenAPI document with a token of each role, none, and a revoked one.
+/// Every operation of the OpenAPI document with a token of each role, none, and a revoked one;
+/// then each segregation-of-duties rule with the token it must stop.
 async fn every_endpoint_keeps_the_permission_table(app: TestApp) {
     let summary = Summary::default();
     hostile::permissions_on_every_endpoint(&app, &summary).await;
+    hostile::segregation_of_duties(&app, &summary).await;
     let engine = format!("{:?}", app.engine).to_lowercase();
     summary.assert_clean(&format!("proof [{engine}] permissions on every endpoint"));
 }
