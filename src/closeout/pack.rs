@@ -295,7 +295,10 @@ fn item_row(sheet: &mut Worksheet, row: u32, item: &CloseoutItem) -> AppResult<(
         .map_err(xlsx)?;
     sheet.write_string(row, 3, &item.status).map_err(xlsx)?;
     if let Some(date) = item.date {
-        sheet.write_string(row, 4, date.to_string()).map_err(xlsx)?;
+        let serial = crate::export::xlsx::serial(date) as CellNumber;
+        sheet
+            .write_number_with_format(row, 4, serial, &Format::new().set_num_format("yyyy-mm-dd"))
+            .map_err(xlsx)?;
     }
     if let (Some(amount), Some(currency)) = (&item.amount, &item.currency) {
         sheet

@@ -118,7 +118,7 @@ fn number(text: &str) -> AppResult<f64> {
 }
 
 /// Days from the 1900 date system's day 0 (1899-12-30, for serials after February 1900).
-fn serial(day: NaiveDate) -> i64 {
+pub fn serial(day: NaiveDate) -> i64 {
     let zero = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or(NaiveDate::MIN);
     (day - zero).num_days()
 }

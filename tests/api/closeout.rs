@@ -707,6 +707,12 @@ async fn closing_a_project_with_every_kind_of_loose_end(app: TestApp) {
         Some(&Data::String("waived".into()))
     );
     assert_eq!(number(&sheet, 2, 5), "3100.00", "the section's total");
+    let ordered = chrono::NaiveDate::from_ymd_opt(2026, 3, 15).unwrap()
+        - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+    match sheet.get_value((1, 4)) {
+        Some(Data::DateTime(day)) => assert_eq!(day.as_f64(), ordered.num_days() as f64),
+        other => panic!("the order date is not a date cell: {other:?}"),
+    }
     let sheet = book.worksheet_range("Contracts active").unwrap();
     assert_eq!(number(&sheet, 1, 5), "250000.00");
     assert_eq!(
