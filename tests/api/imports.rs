@@ -494,10 +494,7 @@ async fn imports_fx_rates_from_xlsb(app: TestApp) {
         ("2027-01-01 GBP→EUR", "1.1862", "ECB"),
         ("2027-02-01 CHF→EUR", "1.05", "manual"),
     ] {
-        assert_eq!(
-            rate_of(&all, key),
-            (rate.to_string(), source.to_string())
-        );
+        assert_eq!(rate_of(&all, key), (rate.to_string(), source.to_string()));
     }
 }
 
