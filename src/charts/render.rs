@@ -20,8 +20,11 @@ const ACTUAL: RGBColor = RGBColor(22, 128, 61);
 const RUN_OUT: RGBColor = RGBColor(192, 57, 43);
 const GRID: RGBColor = RGBColor(120, 120, 120);
 
+/// A plotting coordinate: plotters draws in binary doubles.
+type Coordinate = f64; // allow-float: chart coordinate
+
 /// The plotting coordinate of an exact amount. The only place a chart figure becomes a float.
-fn coordinate(value: Decimal) -> f64 {
+fn coordinate(value: Decimal) -> Coordinate {
     value.to_f64().unwrap_or(0.0) // allow-float: chart coordinate
 }
 
@@ -34,7 +37,7 @@ fn month_label(month: Month) -> String {
 }
 
 /// An axis tick: whole currency units, grouped (`€12,000`).
-fn axis_label(tick: &f64, currency: Currency) -> String {
+fn axis_label(tick: &Coordinate, currency: Currency) -> String {
     let whole = format!("{tick:.0}"); // allow-float: a tick of the chart coordinate, shown
     let grouped = format::group_digits(&whole);
     match grouped.strip_prefix('-') {
@@ -102,7 +105,7 @@ fn draw(
     let span = if high - low > 0.0 { high - low } else { 1.0 };
     let y_range = (low - span * 0.02)..(high + span * 0.08);
     let x_start = -0.3f64;
-    let x_range = x_start..(f64::from(last_index.max(1)) + 0.3);
+    let x_range = x_start..(Coordinate::from(last_index.max(1)) + 0.3);
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18).into_font())
         .margin(14)
@@ -110,7 +113,7 @@ fn draw(
         .y_label_area_size(96)
         .build_cartesian_2d(x_range, y_range.clone())
         .map_err(draw_error)?;
-    let month_at = |x: &f64| -> String {
+    let month_at = |x: &Coordinate| -> String {
         let i = x.round();
         if (x - i).abs() > 0.01 || i < 0.0 {
             return String::new();
@@ -120,7 +123,7 @@ fn draw(
             .map(|p| month_label(p.month))
             .unwrap_or_default()
     };
-    let label_currency = |v: &f64| axis_label(v, currency);
+    let label_currency = |v: &Coordinate| axis_label(v, currency);
     chart
         .configure_mesh()
         .x_labels(points.len().clamp(2, 12))
@@ -134,11 +137,11 @@ fn draw(
         .label_style(("sans-serif", 12))
         .draw()
         .map_err(draw_error)?;
-    let line = |select: fn(&BurnPoint) -> Option<Decimal>| -> Vec<(f64, f64)> {
+    let line = |select: fn(&BurnPoint) -> Option<Decimal>| -> Vec<(Coordinate, Coordinate)> {
         points
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| select(p).map(|v| (i as f64, coordinate(v))))
+            .filter_map(|(i, p)| select(p).map(|v| (i as Coordinate, coordinate(v))))
             .collect()
     };
     chart
@@ -174,7 +177,10 @@ fn draw(
         .draw_series(DashedLineSeries::new(
             vec![
                 (x_start, coordinate(series.budget)),
-                (f64::from(last_index) + 0.3, coordinate(series.budget)),
+                (
+                    Coordinate::from(last_index) + 0.3,
+                    coordinate(series.budget),
+                ),
             ],
             2,
             4,
@@ -187,7 +193,7 @@ fn draw(
         ))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], BUDGET.stroke_width(1)));
     if let Some(i) = index_of(series, series.as_of) {
-        let x = f64::from(i);
+        let x = Coordinate::from(i);
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(x, y_low), (x, y_high)],
@@ -207,7 +213,7 @@ fn draw(
     }
     if let Some(month) = series.run_out_month {
         if let Some(i) = index_of(series, month) {
-            let x = f64::from(i);
+            let x = Coordinate::from(i);
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(x, y_low), (x, y_high)],
@@ -231,7 +237,7 @@ fn draw(
                 .map_err(draw_error)?;
         }
     }
-    let end = (f64::from(last_index), coordinate(series.eac));
+    let end = (Coordinate::from(last_index), coordinate(series.eac));
     chart
         .draw_series(std::iter::once(Circle::new(end, 5, SPENT.filled())))
         .map_err(draw_error)?

@@ -109,11 +109,13 @@ pub fn amount_format(currency: Currency) -> String {
     }
 }
 
-/// The xlsx number (a binary double) of an exact decimal, converted once from its text.
-fn number(text: &str) -> AppResult<f64> {
-    // allow-float: xlsx export edge
+/// An xlsx number cell: a binary double.
+type CellNumber = f64; // allow-float: xlsx export edge
+
+/// The xlsx number of an exact decimal, converted once from its text.
+fn number(text: &str) -> AppResult<CellNumber> {
     text.trim()
-        .parse::<f64>() // allow-float: xlsx export edge
+        .parse::<CellNumber>()
         .map_err(|e| AppError::internal(anyhow::anyhow!("`{text}` is not a number: {e}")))
 }
 
