@@ -4,21 +4,14 @@
 
 use crate::helpers::{download, id_of, open_xlsx, s, TestApp};
 use crate::p2p_fixtures::{
-    approve_invoice, bill, decide, fixture, invoice, issued, line, order, po_url, raise, received,
-    record, Fixture, INVOICES,
+    approve_invoice, asset_line, bill, decide, fixture, invoice, issued, line, order, po_url,
+    raise, received, record, INVOICES,
 };
 use calamine::{Data, Reader};
 use procura::auth::Role::{Admin, Finance, Pm, Procurement, Viewer};
 use serde_json::{json, Value};
 
 both_engines!(closing_a_project_with_every_kind_of_loose_end);
-
-fn asset_line(quantity: &str, unit_price: &str, f: &Fixture) -> Value {
-    let mut line = line(quantity, unit_price, None, f.budget_line);
-    line["is_asset"] = json!(true);
-    line["asset_category"] = json!("server");
-    line
-}
 
 async fn checklist(app: &TestApp, project: i64) -> Value {
     app.get(
@@ -118,7 +111,7 @@ async fn closing_a_project_with_every_kind_of_loose_end(app: TestApp) {
             "2026-03-15",
             vec![
                 line("10", "100.00", None, f.budget_line),
-                asset_line("2", "1500.00", &f),
+                asset_line("2", "1500.00", "server", &f),
             ],
         ),
     )

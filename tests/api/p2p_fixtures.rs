@@ -62,6 +62,14 @@ pub fn line(quantity: &str, unit_price: &str, tax: Option<&str>, budget_line: i6
     line
 }
 
+/// A line of asset units in `category` on the fixture's budget line.
+pub fn asset_line(quantity: &str, unit_price: &str, category: &str, f: &Fixture) -> Value {
+    let mut line = line(quantity, unit_price, None, f.budget_line);
+    line["is_asset"] = json!(true);
+    line["asset_category"] = json!(category);
+    line
+}
+
 pub fn order(f: &Fixture, currency: &str, date: &str, lines: Vec<Value>) -> Value {
     json!({
         "vendor_id": f.vendor, "project_id": f.project, "currency": currency,

@@ -4,9 +4,9 @@
 
 use crate::helpers::{id_of, s, Resp, TestApp};
 use crate::p2p_fixtures::{
-    act, approve_invoice, approved, bill, decide, fixture, invoice, issued, line, order, po_url,
-    raise, receive, received, record, simple, strings, submitted, submitted_by, Fixture, INVOICES,
-    POS,
+    act, approve_invoice, approved, asset_line, bill, decide, fixture, invoice, issued, line,
+    order, po_url, raise, receive, received, record, simple, strings, submitted, submitted_by,
+    INVOICES, POS,
 };
 use procura::auth::Role::{Admin, Evaluator, Finance, Pm, Procurement, Viewer};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -27,13 +27,6 @@ fn eur(amount: Decimal) -> String {
 
 fn described(mut line: Value, description: &str) -> Value {
     line["description"] = json!(description);
-    line
-}
-
-fn asset_line(quantity: &str, unit_price: &str, category: &str, f: &Fixture) -> Value {
-    let mut line = line(quantity, unit_price, None, f.budget_line);
-    line["is_asset"] = json!(true);
-    line["asset_category"] = json!(category);
     line
 }
 
