@@ -14,4 +14,4 @@ pub mod model;
 pub mod repo;
 pub mod service;
 
-pub use service::record;
+pub use service::{record, record_many, state_text, Entry};

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 /// One stored audit row.
 #[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub seq: i64,
     pub occurred_at: NaiveDateTime,
@@ -37,11 +37,10 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
         .get_result(conn)
 }
 
-/// Appends a row to the log (the head is advanced by the caller's transaction).
-pub fn append(conn: &mut DbConnection, row: &AuditRow) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values(row)
-        .execute(conn)?;
+/// Appends rows to the log, many per statement (the head is advanced by the caller's
+/// transaction).
+pub fn append(conn: &mut DbConnection, rows: &[AuditRow]) -> QueryResult<()> {
+    crate::insert_rows!(conn, audit_log::table, rows, 10);
     Ok(())
 }
 

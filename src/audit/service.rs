@@ -17,49 +17,84 @@ pub fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> AppResult<i64> {
-    let before_state = state_text(before)?;
-    let after_state = state_text(after)?;
-    let (last_seq, prev_hash) = match tx.chain_head() {
+    record_many(
+        tx,
+        actor,
+        vec![Entry {
+            action,
+            entity,
+            entity_id: entity_id.to_string(),
+            before_state: state_text(before)?,
+            after_state: state_text(after)?,
+        }],
+    )
+}
+
+/// One change to record with [`record_many`]; states as [`state_text`] writes them.
+pub struct Entry<'a> {
+    /// What was done, such as `invoice.create`.
+    pub action: &'a str,
+    /// The kind of record.
+    pub entity: &'a str,
+    /// Its id.
+    pub entity_id: String,
+    /// Its state before, as JSON.
+    pub before_state: Option<String>,
+    /// Its state after, as JSON.
+    pub after_state: Option<String>,
+}
+
+/// Appends audit rows for several changes by one actor, chained in the order given, in
+/// multi-row statements; returns the last sequence number (the head's, when there are none).
+pub fn record_many(tx: &mut Tx<'_>, actor: &str, entries: Vec<Entry<'_>>) -> AppResult<i64> {
+    let (mut seq, mut prev_hash) = match tx.chain_head() {
         Some(head) => (head.seq, head.hash.clone()),
         None => repo::lock_head(tx)?,
     };
-    let seq = last_seq + 1;
+    if entries.is_empty() {
+        return Ok(seq);
+    }
     let occurred_at = clock::now();
     let occurred_text = clock::to_rfc3339(occurred_at);
-    let entity_id = entity_id.to_string();
-    let hash = chain_hash(
-        &AuditFields {
-            seq,
-            occurred_at: &occurred_text,
-            actor,
-            action,
-            entity,
-            entity_id: &entity_id,
-            before_state: before_state.as_deref(),
-            after_state: after_state.as_deref(),
-        },
-        &prev_hash,
-    );
-    repo::append(
-        tx,
-        &AuditRow {
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
+        let hash = chain_hash(
+            &AuditFields {
+                seq,
+                occurred_at: &occurred_text,
+                actor,
+                action: entry.action,
+                entity: entry.entity,
+                entity_id: &entry.entity_id,
+                before_state: entry.before_state.as_deref(),
+                after_state: entry.after_state.as_deref(),
+            },
+            &prev_hash,
+        );
+        rows.push(AuditRow {
             seq,
             occurred_at,
             actor: actor.to_string(),
-            action: action.to_string(),
-            entity: entity.to_string(),
-            entity_id,
-            before_state,
-            after_state,
-            prev_hash,
-            hash: hash.clone(),
-        },
-    )?;
-    *tx.chain_head() = Some(crate::db::ChainHead { seq, hash });
+            action: entry.action.to_string(),
+            entity: entry.entity.to_string(),
+            entity_id: entry.entity_id,
+            before_state: entry.before_state,
+            after_state: entry.after_state,
+            prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        });
+    }
+    repo::append(tx, &rows)?;
+    *tx.chain_head() = Some(crate::db::ChainHead {
+        seq,
+        hash: prev_hash,
+    });
     Ok(seq)
 }
 
-fn state_text<T: Serialize>(state: Option<&T>) -> AppResult<Option<String>> {
+/// A state as the log stores it: compact JSON.
+pub fn state_text<T: Serialize>(state: Option<&T>) -> AppResult<Option<String>> {
     state
         .map(serde_json::to_string)
         .transpose()

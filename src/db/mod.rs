@@ -14,6 +14,7 @@
 //!   then re-prepares the cached statement on every call (its LIMIT optimisation reads the
 //!   bound value), which made a keyed read cost several times its query.
 
+pub mod bulk;
 mod connection;
 pub mod migrations;
 pub mod schema;

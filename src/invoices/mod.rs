@@ -4,6 +4,7 @@
 pub mod handlers;
 pub mod matching;
 pub mod model;
+pub mod recording;
 pub mod repo;
 pub mod service;
 pub mod tolerances;

@@ -113,124 +113,314 @@ pub struct NewInvoiceLine {
     pub match_result: String,
 }
 
-/// Stores an invoice and its lines; returns its id.
-pub fn insert(
-    conn: &mut DbConnection,
-    invoice: &NewInvoice<'_>,
-    lines: &[NewInvoiceLine],
-    now: NaiveDateTime,
-) -> AppResult<i64> {
-    let id = diesel::insert_into(invoices::table)
-        .values((
-            invoices::number.eq(invoice.number),
-            invoices::normalised_number.eq(invoice.normalised_number),
-            invoices::vendor_id.eq(invoice.vendor_id),
-            invoices::kind.eq(invoice.kind),
-            invoices::original_invoice_id.eq(invoice.original_invoice_id),
-            invoices::sla_measurement_id.eq(invoice.sla_measurement_id),
-            invoices::invoice_date.eq(invoice.invoice_date),
-            invoices::due_date.eq(invoice.due_date),
-            invoices::currency.eq(invoice.currency),
-            invoices::net_units.eq(invoice.net_units),
-            invoices::tax_units.eq(invoice.tax_units),
-            invoices::total_units.eq(invoice.total_units),
-            invoices::status.eq(invoice.status),
-            invoices::hold_reasons.eq(invoice.hold_reasons),
-            invoices::created_by.eq(invoice.created_by),
-            invoices::created_by_token.eq(invoice.created_by_token),
-            invoices::paid_units.eq(0),
-            invoices::version.eq(1),
-            invoices::created_at.eq(now),
-            invoices::updated_at.eq(now),
-        ))
-        .returning(invoices::id)
-        .get_result(conn)?;
-    // One statement per line: Diesel's multi-connection has no multi-row VALUES over both engines.
-    for (i, line) in lines.iter().enumerate() {
-        diesel::insert_into(invoice_lines::table)
-            .values((
-                invoice_lines::invoice_id.eq(id),
-                invoice_lines::line_no.eq(i as i64 + 1),
-                invoice_lines::po_line_id.eq(line.po_line_id),
-                invoice_lines::milestone_id.eq(line.milestone_id),
-                invoice_lines::budget_line_id.eq(line.budget_line_id),
-                invoice_lines::description.eq(&line.description),
-                invoice_lines::quantity.eq(&line.quantity),
-                invoice_lines::unit_price.eq(&line.unit_price),
-                invoice_lines::tax_percent.eq(&line.tax_percent),
-                invoice_lines::net_units.eq(line.net_units),
-                invoice_lines::tax_units.eq(line.tax_units),
-                invoice_lines::fx_rate.eq(&line.fx_rate),
-                invoice_lines::net_budget_units.eq(line.net_budget_units),
-                invoice_lines::match_result.eq(&line.match_result),
-            ))
-            .execute(conn)?;
-    }
-    Ok(id)
+/// An invoice header row as written.
+#[derive(Insertable)]
+#[diesel(table_name = invoices, treat_none_as_default_value = false)]
+struct InvoiceRecord<'a> {
+    number: &'a str,
+    normalised_number: &'a str,
+    vendor_id: i64,
+    kind: &'a str,
+    original_invoice_id: Option<i64>,
+    sla_measurement_id: Option<i64>,
+    invoice_date: NaiveDate,
+    due_date: Option<NaiveDate>,
+    currency: &'a str,
+    net_units: i64,
+    tax_units: i64,
+    total_units: i64,
+    status: &'a str,
+    hold_reasons: &'a str,
+    created_by: &'a str,
+    created_by_token: i64,
+    paid_units: i64,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-/// An invoice with its lines and payments, as stored.
+/// An invoice line row as written.
+#[derive(Insertable)]
+#[diesel(table_name = invoice_lines, treat_none_as_default_value = false)]
+struct InvoiceLineRecord<'a> {
+    invoice_id: i64,
+    line_no: i64,
+    po_line_id: Option<i64>,
+    milestone_id: Option<i64>,
+    budget_line_id: i64,
+    description: &'a str,
+    quantity: &'a str,
+    unit_price: &'a str,
+    tax_percent: &'a str,
+    net_units: i64,
+    tax_units: i64,
+    fx_rate: &'a str,
+    net_budget_units: i64,
+    match_result: &'a str,
+}
+
+/// Ids read back per query (an `IN` list well under both engines' bound-value limits).
+const IDS_PER_QUERY: usize = 1_000;
+
+/// Stores invoices with their lines in multi-row statements (a few for a thousand invoices);
+/// returns their ids in the order given. Each vendor's normalised numbers are unique (the
+/// table says so), which is how the new rows are found again on both engines.
+pub fn insert_many(
+    conn: &mut DbConnection,
+    documents: &[(NewInvoice<'_>, &[NewInvoiceLine])],
+    now: NaiveDateTime,
+) -> AppResult<Vec<i64>> {
+    let headers: Vec<InvoiceRecord<'_>> = documents
+        .iter()
+        .map(|(invoice, _)| InvoiceRecord {
+            number: invoice.number,
+            normalised_number: invoice.normalised_number,
+            vendor_id: invoice.vendor_id,
+            kind: invoice.kind,
+            original_invoice_id: invoice.original_invoice_id,
+            sla_measurement_id: invoice.sla_measurement_id,
+            invoice_date: invoice.invoice_date,
+            due_date: invoice.due_date,
+            currency: invoice.currency,
+            net_units: invoice.net_units,
+            tax_units: invoice.tax_units,
+            total_units: invoice.total_units,
+            status: invoice.status,
+            hold_reasons: invoice.hold_reasons,
+            created_by: invoice.created_by,
+            created_by_token: invoice.created_by_token,
+            paid_units: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    crate::insert_rows!(conn, invoices::table, headers, 20);
+    let ids = ids_by_number(
+        conn,
+        documents
+            .iter()
+            .map(|(i, _)| (i.vendor_id, i.normalised_number)),
+    )?;
+    let lines: Vec<InvoiceLineRecord<'_>> = documents
+        .iter()
+        .zip(&ids)
+        .flat_map(|((_, lines), id)| {
+            lines.iter().enumerate().map(|(i, line)| InvoiceLineRecord {
+                invoice_id: *id,
+                line_no: i as i64 + 1,
+                po_line_id: line.po_line_id,
+                milestone_id: line.milestone_id,
+                budget_line_id: line.budget_line_id,
+                description: &line.description,
+                quantity: &line.quantity,
+                unit_price: &line.unit_price,
+                tax_percent: &line.tax_percent,
+                net_units: line.net_units,
+                tax_units: line.tax_units,
+                fx_rate: &line.fx_rate,
+                net_budget_units: line.net_budget_units,
+                match_result: &line.match_result,
+            })
+        })
+        .collect();
+    crate::insert_rows!(conn, invoice_lines::table, lines, 14);
+    Ok(ids)
+}
+
+/// The ids of invoices by vendor and normalised number, in the order asked; an invoice that
+/// is not there is an error (the caller has just written it).
+fn ids_by_number<'a>(
+    conn: &mut DbConnection,
+    keys: impl Iterator<Item = (i64, &'a str)>,
+) -> AppResult<Vec<i64>> {
+    let keys: Vec<(i64, &str)> = keys.collect();
+    let mut found: std::collections::HashMap<(i64, &str), i64> =
+        std::collections::HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(IDS_PER_QUERY) {
+        let mut vendors: Vec<i64> = chunk.iter().map(|(v, _)| *v).collect();
+        vendors.sort_unstable();
+        vendors.dedup();
+        let numbers: Vec<&str> = chunk.iter().map(|(_, n)| *n).collect();
+        let rows: Vec<(i64, i64, String)> = invoices::table
+            .filter(invoices::vendor_id.eq_any(&vendors))
+            .filter(invoices::normalised_number.eq_any(&numbers))
+            .select((
+                invoices::id,
+                invoices::vendor_id,
+                invoices::normalised_number,
+            ))
+            .load(conn)?;
+        for (id, vendor, number) in rows {
+            if let Some(key) = chunk
+                .iter()
+                .find(|(v, n)| *v == vendor && *n == number.as_str())
+            {
+                found.insert(*key, id);
+            }
+        }
+    }
+    keys.iter()
+        .map(|key| {
+            found.get(key).copied().ok_or_else(|| {
+                crate::error::AppError::internal(anyhow::anyhow!(
+                    "invoice {} of vendor {} was written but is not there",
+                    key.1,
+                    key.0
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Sets the status and holds of an invoice just recorded (a hold naming another invoice of
+/// the same batch, whose id was not known before both were written).
+pub fn set_holds(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    hold_reasons: &str,
+) -> AppResult<()> {
+    diesel::update(invoices::table.filter(invoices::id.eq(id)))
+        .set((
+            invoices::status.eq(status),
+            invoices::hold_reasons.eq(hold_reasons),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One invoice with its lines and payments, as stored.
 pub type StoredInvoice = (InvoiceRow, Vec<InvoiceLineRow>, Vec<PaymentRow>);
 
 /// One invoice with its lines and payments.
 pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<StoredInvoice>> {
-    let row: Option<InvoiceRow> = invoices::table
-        .filter(invoices::id.eq(id))
-        .get_result(conn)
-        .optional()?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let lines = invoice_lines::table
-        .filter(invoice_lines::invoice_id.eq(id))
-        .order(invoice_lines::line_no)
-        .load(conn)?;
-    let payments = invoice_payments::table
-        .filter(invoice_payments::invoice_id.eq(id))
-        .order(invoice_payments::id)
-        .select((
-            invoice_payments::amount_units,
-            invoice_payments::paid_on,
-            invoice_payments::reference,
-            invoice_payments::recorded_by,
-        ))
-        .load(conn)?;
-    Ok(Some((row, lines, payments)))
+    Ok(find_many(conn, &[id])?.pop())
 }
 
-/// The earlier invoice of a vendor with this normalised number: `(id, number)`.
-pub fn by_normalised_number(
-    conn: &mut DbConnection,
-    vendor_id: i64,
-    normalised: &str,
-) -> AppResult<Option<(i64, String)>> {
-    Ok(invoices::table
-        .filter(invoices::vendor_id.eq(vendor_id))
-        .filter(invoices::normalised_number.eq(normalised))
-        .select((invoices::id, invoices::number))
-        .get_result(conn)
-        .optional()?)
+/// Invoices with their lines and payments, in the order of `ids` (missing ones left out), in
+/// three queries per thousand.
+pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<StoredInvoice>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let rows: Vec<InvoiceRow> = if let [id] = chunk {
+            // `= ?` for one: a fixed statement that Diesel prepares once and caches.
+            invoices::table.filter(invoices::id.eq(id)).load(conn)?
+        } else {
+            invoices::table
+                .filter(invoices::id.eq_any(chunk))
+                .load(conn)?
+        };
+        let mut lines: Vec<InvoiceLineRow> = if let [id] = chunk {
+            invoice_lines::table
+                .filter(invoice_lines::invoice_id.eq(id))
+                .load(conn)?
+        } else {
+            invoice_lines::table
+                .filter(invoice_lines::invoice_id.eq_any(chunk))
+                .load(conn)?
+        };
+        lines.sort_unstable_by_key(|l| (l.invoice_id, l.line_no));
+        let payments: Vec<(i64, i64, PaymentRow)> = invoice_payments::table
+            .filter(invoice_payments::invoice_id.eq_any(chunk))
+            .order(invoice_payments::id)
+            .select((
+                invoice_payments::invoice_id,
+                invoice_payments::id,
+                (
+                    invoice_payments::amount_units,
+                    invoice_payments::paid_on,
+                    invoice_payments::reference,
+                    invoice_payments::recorded_by,
+                ),
+            ))
+            .load(conn)?;
+        let mut by_id: std::collections::HashMap<i64, StoredInvoice> = rows
+            .into_iter()
+            .map(|row| (row.id, (row, Vec::new(), Vec::new())))
+            .collect();
+        for line in lines {
+            if let Some(entry) = by_id.get_mut(&line.invoice_id) {
+                entry.1.push(line);
+            }
+        }
+        for (invoice_id, _, payment) in payments {
+            if let Some(entry) = by_id.get_mut(&invoice_id) {
+                entry.2.push(payment);
+            }
+        }
+        out.extend(chunk.iter().filter_map(|id| by_id.remove(id)));
+    }
+    Ok(out)
 }
 
-/// A vendor's live (not rejected) invoices of this kind with this total between two dates:
-/// `(id, number, date)`.
-pub fn same_total_between(
+/// The earlier invoices of vendors with these normalised numbers: `(vendor_id, normalised,
+/// id, number)`.
+pub fn by_normalised_numbers(
     conn: &mut DbConnection,
-    vendor_id: i64,
-    kind: &str,
-    total_units: i64,
+    keys: &[(i64, String)],
+) -> AppResult<Vec<(i64, String, i64, String)>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(IDS_PER_QUERY) {
+        let mut vendors: Vec<i64> = chunk.iter().map(|(v, _)| *v).collect();
+        vendors.sort_unstable();
+        vendors.dedup();
+        let numbers: Vec<&str> = chunk.iter().map(|(_, n)| n.as_str()).collect();
+        let rows: Vec<(i64, String, i64, String)> = invoices::table
+            .filter(invoices::vendor_id.eq_any(&vendors))
+            .filter(invoices::normalised_number.eq_any(&numbers))
+            .select((
+                invoices::vendor_id,
+                invoices::normalised_number,
+                invoices::id,
+                invoices::number,
+            ))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// A live invoice with a total some new invoice also has.
+#[derive(Debug, Clone, Queryable)]
+pub struct SameTotal {
+    pub id: i64,
+    pub vendor_id: i64,
+    pub kind: String,
+    pub total_units: i64,
+    pub number: String,
+    pub invoice_date: NaiveDate,
+}
+
+/// Live (not rejected) invoices of these vendors with one of these totals dated between two
+/// dates, by id.
+pub fn live_with_totals_between(
+    conn: &mut DbConnection,
+    vendor_ids: &[i64],
+    totals: &[i64],
     from: NaiveDate,
     to: NaiveDate,
-) -> AppResult<Vec<(i64, String, NaiveDate)>> {
-    Ok(invoices::table
-        .filter(invoices::vendor_id.eq(vendor_id))
-        .filter(invoices::kind.eq(kind))
-        .filter(invoices::total_units.eq(total_units))
-        .filter(invoices::invoice_date.between(from, to))
-        .filter(invoices::status.ne("rejected"))
-        .order(invoices::id)
-        .select((invoices::id, invoices::number, invoices::invoice_date))
-        .load(conn)?)
+) -> AppResult<Vec<SameTotal>> {
+    let mut out = Vec::new();
+    for chunk in totals.chunks(IDS_PER_QUERY) {
+        let rows: Vec<SameTotal> = invoices::table
+            .filter(invoices::vendor_id.eq_any(vendor_ids))
+            .filter(invoices::total_units.eq_any(chunk))
+            .filter(invoices::invoice_date.between(from, to))
+            .filter(invoices::status.ne("rejected"))
+            .select((
+                invoices::id,
+                invoices::vendor_id,
+                invoices::kind,
+                invoices::total_units,
+                invoices::number,
+                invoices::invoice_date,
+            ))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    out.sort_unstable_by_key(|r| r.id);
+    Ok(out)
 }
 
 /// Quantities on lines of pending invoices (recorded, matched or held, not yet approved) billing

@@ -23,10 +23,10 @@ use super::matching::{
     PoLineFacts, Tolerance, ToleranceLevel,
 };
 use super::model::{
-    default_tolerance, normalise_number, Hold, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus,
-    LineMatchView, Payment,
+    default_tolerance, Hold, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineMatchView,
+    Payment,
 };
-use super::repo::{self, InvoiceChange, InvoiceFilter, NewInvoice, NewInvoiceLine};
+use super::repo::{self, InvoiceChange, InvoiceFilter};
 use crate::audit;
 use crate::auth::Actor;
 use crate::clock;
@@ -35,19 +35,19 @@ use crate::contracts::sows::model::MilestoneStatus;
 use crate::db::{DbConnection, Tx};
 use crate::error::{AppError, AppResult};
 use crate::http::responses::{Page, PageWindow};
-use crate::money::storage::{decimal_from_text, decimal_to_text, money_from_units, money_to_units};
+use crate::money::storage::{decimal_from_text, money_from_units, money_to_units};
 use crate::money::{Currency, Money};
-use crate::purchase_orders::model::line_amounts;
 use crate::purchase_orders::repo::LineRow as PoLineRow;
 use crate::validate::{optional_text, required_text, Validator};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
-/// Facts read once per request: documents with many lines refer to the same POs, budget lines
-/// and tolerances over and over.
+/// Facts read once per request or batch: documents with many lines refer to the same POs,
+/// budget lines and tolerances over and over. The `batch_` facts are what invoices accepted
+/// earlier in a batch, not written yet, add to what the database says.
 #[derive(Default)]
-struct Lookups {
+pub(super) struct Lookups {
     /// Shared, not cloned: a PO with many lines is read once per invoice and referred to by
     /// every line that bills it.
     pos: HashMap<i64, std::rc::Rc<crate::purchase_orders::repo::StoredPo>>,
@@ -57,15 +57,32 @@ struct Lookups {
     /// recorded, which count as invoiced for its later lines.
     earlier_quantities: HashMap<i64, Decimal>,
     earlier_amounts: HashMap<i64, Decimal>,
-    /// PO lines read in one query up front, and the quantities pending on them.
+    /// PO lines read in one query up front, and the quantities pending on them (including
+    /// those of invoices accepted earlier in the batch).
     po_lines: HashMap<i64, PoLineRow>,
     pending: HashMap<i64, Decimal>,
+    /// Vendors by id: `Some(archived)` when the vendor exists.
+    pub(super) vendors: HashMap<i64, Option<bool>>,
+    /// Each vendor's normalised invoice numbers already taken: the earlier invoice's id (none
+    /// for one accepted earlier in the batch) and its number as written.
+    pub(super) numbers: HashMap<(i64, String), (Option<i64>, String)>,
+    /// FX rates by (from, to, date).
+    pub(super) rates: HashMap<(Currency, Currency, NaiveDate), Decimal>,
+    /// Budget lines whose projects are known to be open.
+    pub(super) open_budget_lines: std::collections::HashSet<i64>,
+    /// Net amounts billed on milestones by invoices accepted earlier in the batch.
+    pub(super) batch_amounts: HashMap<i64, Decimal>,
+    /// Credit memo totals (units, negative) on each credited invoice, accepted earlier in the
+    /// batch.
+    pub(super) batch_credits: HashMap<i64, i64>,
+    /// SLA periods credited by credit memos accepted earlier in the batch: the memo's number.
+    pub(super) batch_sla_credits: HashMap<i64, String>,
 }
 
 impl Lookups {
-    /// Reads the PO lines an invoice bills, and what other pending invoices bill on them, in a
+    /// Reads the PO lines invoices bill, and what other pending invoices bill on them, in a
     /// few queries instead of a few per line.
-    fn preload_po_lines(
+    pub(super) fn preload_po_lines(
         &mut self,
         conn: &mut DbConnection,
         ids: &[i64],
@@ -84,6 +101,77 @@ impl Lookups {
             }
         }
         self.pending = pending;
+        Ok(())
+    }
+
+    /// Forgets what a batch added: the next batch reads it all from the database again, where
+    /// the earlier batches now are.
+    pub(super) fn start_batch(&mut self) {
+        self.po_lines.clear();
+        self.pending.clear();
+        self.numbers.clear();
+        self.batch_amounts.clear();
+        self.batch_credits.clear();
+        self.batch_sla_credits.clear();
+        self.earlier_quantities.clear();
+        self.earlier_amounts.clear();
+    }
+
+    /// Starts the next invoice of a batch: its own earlier lines count from zero.
+    pub(super) fn start_invoice(&mut self) {
+        self.earlier_quantities.clear();
+        self.earlier_amounts.clear();
+    }
+
+    /// An invoice was accepted: what its lines bill counts as pending for the batch's later
+    /// invoices.
+    pub(super) fn accept_invoice(&mut self) {
+        for (po_line, quantity) in self.earlier_quantities.drain() {
+            *self.pending.entry(po_line).or_default() += quantity;
+        }
+        for (milestone, amount) in self.earlier_amounts.drain() {
+            *self.batch_amounts.entry(milestone).or_default() += amount;
+        }
+    }
+
+    /// The vendor: `Some(archived)` when it exists.
+    pub(super) fn vendor(&mut self, conn: &mut DbConnection, id: i64) -> AppResult<Option<bool>> {
+        if let Some(found) = self.vendors.get(&id) {
+            return Ok(*found);
+        }
+        let found = crate::vendors::repo::find(conn, id)?.map(|v| v.archived_at.is_some());
+        self.vendors.insert(id, found);
+        Ok(found)
+    }
+
+    /// The rate from one currency to another on a date (1 between the same currency).
+    pub(super) fn rate(
+        &mut self,
+        conn: &mut DbConnection,
+        from: Currency,
+        to: Currency,
+        date: NaiveDate,
+    ) -> AppResult<Decimal> {
+        if let Some(rate) = self.rates.get(&(from, to, date)) {
+            return Ok(*rate);
+        }
+        let rate = crate::fx::service::convert_at(conn, Money::zero(from), to, date)?.rate;
+        self.rates.insert((from, to, date), rate);
+        Ok(rate)
+    }
+
+    /// Refuses budget lines of closed projects; open ones are remembered.
+    pub(super) fn ensure_open(&mut self, conn: &mut DbConnection, ids: &[i64]) -> AppResult<()> {
+        let unknown: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.open_budget_lines.contains(id))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        crate::projects::service::ensure_budget_lines_open(conn, unknown.iter().copied())?;
+        self.open_budget_lines.extend(unknown);
         Ok(())
     }
 
@@ -120,7 +208,11 @@ impl Lookups {
         Ok(found)
     }
 
-    fn budget_currency(&mut self, conn: &mut DbConnection, id: i64) -> AppResult<Currency> {
+    pub(super) fn budget_currency(
+        &mut self,
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> AppResult<Currency> {
         self.budget_line(conn, id)?
             .map(|(_, c)| c)
             .ok_or_else(|| corrupt("budget line"))
@@ -170,14 +262,32 @@ pub struct InvoiceInput {
     pub lines: Vec<InvoiceLineInput>,
 }
 
-fn corrupt(what: &str) -> AppError {
+pub(super) fn corrupt(what: &str) -> AppError {
     AppError::internal(anyhow::anyhow!("invoice data: corrupt {what}"))
 }
 
 /// Reads an invoice.
 pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Invoice> {
-    let (row, lines, payments) =
-        repo::find(conn, id)?.ok_or_else(|| AppError::not_found("invoice", id))?;
+    get_many(conn, &[id])?
+        .pop()
+        .ok_or_else(|| AppError::not_found("invoice", id))
+}
+
+/// Reads invoices, in the order of `ids` (missing ones left out), a few queries per thousand.
+pub fn get_many(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<Invoice>> {
+    let mut lookups = Lookups::default();
+    repo::find_many(conn, ids)?
+        .into_iter()
+        .map(|stored| view(conn, &mut lookups, stored))
+        .collect()
+}
+
+/// An invoice as the API shows it.
+fn view(
+    conn: &mut DbConnection,
+    lookups: &mut Lookups,
+    (row, lines, payments): repo::StoredInvoice,
+) -> AppResult<Invoice> {
     let currency = Currency::parse(&row.currency).map_err(|_| corrupt("currency"))?;
     let status = InvoiceStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?;
     let kind = InvoiceKind::parse(&row.kind).ok_or_else(|| corrupt("kind"))?;
@@ -185,7 +295,6 @@ pub fn get(conn: &mut DbConnection, id: i64) -> AppResult<Invoice> {
         Ok(money_from_units(units, currency)?.amount().to_string())
     };
     let mut views = Vec::with_capacity(lines.len());
-    let mut lookups = Lookups::default();
     for line in lines {
         let budget_currency = lookups.budget_currency(conn, line.budget_line_id)?;
         views.push(InvoiceLine {
@@ -262,10 +371,7 @@ pub fn list(
     window: PageWindow,
 ) -> AppResult<Page<Invoice>> {
     let ids = repo::list_ids(conn, filter, window.after, window.fetch())?;
-    let rows = ids
-        .into_iter()
-        .map(|id| get(conn, id))
-        .collect::<AppResult<Vec<_>>>()?;
+    let rows = get_many(conn, &ids)?;
     Ok(window.page(rows, |i| i.id, |i| i))
 }
 
@@ -274,7 +380,7 @@ fn places(value: Decimal) -> u32 {
 }
 
 /// What a line bills, resolved.
-enum Reference {
+pub(super) enum Reference {
     PoLine(
         Box<(
             PoLineRow,
@@ -290,18 +396,18 @@ enum Reference {
     None,
 }
 
-struct Prepared {
-    reference: Reference,
-    budget_line_id: i64,
-    budget_currency: Currency,
-    description: String,
-    quantity: Decimal,
-    unit_price: Decimal,
-    tax_percent: Decimal,
+pub(super) struct Prepared {
+    pub(super) reference: Reference,
+    pub(super) budget_line_id: i64,
+    pub(super) budget_currency: Currency,
+    pub(super) description: String,
+    pub(super) quantity: Decimal,
+    pub(super) unit_price: Decimal,
+    pub(super) tax_percent: Decimal,
 }
 
 /// Resolves and checks one line; problems go to the validator.
-fn prepare_line(
+pub(super) fn prepare_line(
     conn: &mut DbConnection,
     lookups: &mut Lookups,
     v: &mut Validator,
@@ -587,7 +693,7 @@ fn milestone_invoiced_elsewhere(
 
 /// Matches one line; `None` means it is not matched (credit memos).
 #[allow(clippy::too_many_arguments)]
-fn match_line(
+pub(super) fn match_line(
     conn: &mut DbConnection,
     lookups: &mut Lookups,
     invoice_id: i64,
@@ -664,7 +770,8 @@ fn match_line(
                     invoice_id,
                     net.currency(),
                     approved_only,
-                )? + earlier,
+                )? + earlier
+                    + lookups.batch_amounts.get(id).copied().unwrap_or_default(),
             };
             let outcome = match_milestone(&facts, net.amount(), &tolerance);
             Ok(LineMatchView::of(line_no, &outcome, level_name(level)))
@@ -682,246 +789,29 @@ fn match_line(
     }
 }
 
-/// Records an invoice or credit memo, matching it and checking for duplicates.
+/// Records an invoice or credit memo, matching it and checking for duplicates: a batch of one
+/// (see [`super::recording::Recorder`]).
 pub fn create(
     tx: &mut Tx<'_>,
     actor: &Actor,
     rules: &PurchasingRules,
     input: InvoiceInput,
 ) -> AppResult<Invoice> {
-    let mut v = Validator::new();
-    match crate::vendors::repo::find(tx, input.vendor_id)? {
-        None => v.fail(
-            "vendor_id",
-            format!("vendor {} does not exist", input.vendor_id),
-        ),
-        Some(vendor) if vendor.archived_at.is_some() => v.fail(
-            "vendor_id",
-            format!("vendor {} is archived", input.vendor_id),
-        ),
-        Some(_) => {}
-    }
-    let number = v.check("number", required_text(&input.number, 64));
-    let normalised = normalise_number(&input.number);
-    if number.is_some() && normalised.is_empty() {
-        v.fail("number", "needs at least one letter or digit");
-    }
-    let currency = v.check("currency", Currency::parse(input.currency.trim()));
-    if let Some(due) = input.due_date {
-        if due < input.invoice_date {
-            v.fail(
-                "due_date",
-                format!("{due} is before the invoice date {}", input.invoice_date),
-            );
-        }
-    }
-    if input.kind == InvoiceKind::Invoice && input.original_invoice_id.is_some() {
-        v.fail(
-            "original_invoice_id",
-            "only a credit memo credits an earlier invoice",
-        );
-    }
-    if input.kind == InvoiceKind::CreditMemo
-        && input.original_invoice_id.is_none()
-        && input.sla_measurement_id.is_none()
-    {
-        v.fail(
-            "original_invoice_id",
-            "a credit memo credits an approved invoice (original_invoice_id) or an SLA period's service credit (sla_measurement_id)",
-        );
-    }
-    if input.kind == InvoiceKind::Invoice && input.sla_measurement_id.is_some() {
-        v.fail(
-            "sla_measurement_id",
-            "only a credit memo applies an SLA credit",
-        );
-    }
-    if input.lines.is_empty() {
-        v.fail("lines", "an invoice needs at least one line");
-    }
-    if input.lines.len() > MAX_LINES {
-        v.fail("lines", format!("at most {MAX_LINES} lines"));
-    }
-    let mut lookups = Lookups::default();
-    if input.kind == InvoiceKind::Invoice {
-        let ids: Vec<i64> = input.lines.iter().filter_map(|l| l.po_line_id).collect();
-        lookups.preload_po_lines(tx, &ids, 0)?;
-    }
-    let mut prepared = Vec::with_capacity(input.lines.len());
-    for (i, line) in input.lines.iter().enumerate() {
-        if let Some(p) = prepare_line(tx, &mut lookups, &mut v, i, &input, currency, line)? {
-            prepared.push(p);
-        }
-    }
-    v.finish()?;
-    let currency = currency.ok_or_else(|| AppError::invalid("currency", "is required"))?;
-    let number = number.unwrap_or_default();
-    if let Some((earlier_id, earlier_number)) =
-        repo::by_normalised_number(tx, input.vendor_id, &normalised)?
-    {
-        return Err(AppError::conflict(
-            "duplicate_invoice",
-            format!(
-                "vendor {} already sent invoice {earlier_number} (id {earlier_id}), the same number as {number}",
-                input.vendor_id
-            ),
-        )
-        .with_context(serde_json::json!({
-            "earlier_invoice_id": earlier_id,
-            "earlier_number": earlier_number,
-            "normalised_number": normalised,
-        })));
-    }
-    let sign = match input.kind {
-        InvoiceKind::Invoice => Decimal::ONE,
-        InvoiceKind::CreditMemo => Decimal::NEGATIVE_ONE,
-    };
-    let mut rates: HashMap<&'static str, Decimal> = HashMap::new();
-    let mut lines = Vec::with_capacity(prepared.len());
-    let mut net_total: i64 = 0;
-    let mut tax_total: i64 = 0;
-    let mut holds: Vec<Hold> = Vec::new();
-    for (i, p) in prepared.iter().enumerate() {
-        let line_no = i as i64 + 1;
-        let amounts = line_amounts(p.quantity, p.unit_price, p.tax_percent, currency)
-            .map_err(|e| AppError::invalid(format!("lines[{i}]"), e))?;
-        let net = Money::new(amounts.net.amount() * sign, currency)?;
-        let tax = Money::new(amounts.tax.amount() * sign, currency)?;
-        let rate = match rates.get(p.budget_currency.code()) {
-            Some(rate) => *rate,
-            None => {
-                let rate = crate::fx::service::convert_at(
-                    tx,
-                    Money::zero(currency),
-                    p.budget_currency,
-                    input.invoice_date,
-                )?
-                .rate;
-                rates.insert(p.budget_currency.code(), rate);
-                rate
-            }
-        };
-        let net_budget = crate::fx::model::convert(net, rate, p.budget_currency)?;
-        let matched = match input.kind {
-            InvoiceKind::Invoice => match_line(
-                tx,
-                &mut lookups,
-                0,
-                input.vendor_id,
-                line_no,
-                p,
-                amounts.net,
-                false,
-            )?,
-            InvoiceKind::CreditMemo => LineMatchView::unmatched(),
-        };
-        holds.extend(matched.holds.iter().cloned());
-        net_total = net_total
-            .checked_add(money_to_units(&net)?)
-            .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
-        tax_total = tax_total
-            .checked_add(money_to_units(&tax)?)
-            .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
-        let (po_line_id, milestone_id) = match &p.reference {
-            Reference::PoLine(b) => (Some(b.0.id), None),
-            Reference::Milestone { id, .. } => (None, Some(*id)),
-            Reference::None => (None, None),
-        };
-        lines.push(NewInvoiceLine {
-            po_line_id,
-            milestone_id,
-            budget_line_id: p.budget_line_id,
-            description: p.description.clone(),
-            quantity: decimal_to_text(p.quantity),
-            unit_price: decimal_to_text(p.unit_price),
-            tax_percent: decimal_to_text(p.tax_percent),
-            net_units: money_to_units(&net)?,
-            tax_units: money_to_units(&tax)?,
-            fx_rate: decimal_to_text(rate),
-            net_budget_units: money_to_units(&net_budget)?,
-            match_result: serde_json::to_string(&matched).map_err(AppError::internal)?,
-        });
-    }
-    let total_units = net_total
-        .checked_add(tax_total)
-        .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
-    if input.kind == InvoiceKind::CreditMemo {
-        check_credit(tx, &input, total_units, currency)?;
-        check_sla_credit(tx, &input, net_total, currency)?;
-    }
-    let window = Duration::days(i64::from(rules.duplicate_invoice_days));
-    for (id, other, date) in repo::same_total_between(
-        tx,
-        input.vendor_id,
-        input.kind.as_str(),
-        total_units,
-        input
-            .invoice_date
-            .checked_sub_signed(window)
-            .unwrap_or(NaiveDate::MIN),
-        input
-            .invoice_date
-            .checked_add_signed(window)
-            .unwrap_or(NaiveDate::MAX),
-    )? {
-        holds.push(Hold {
-            line_no: None,
-            code: "suspected_duplicate".to_string(),
-            message: format!(
-                "invoice {other} (id {id}) from the same vendor has the same total and is dated {date}, within {} days",
-                rules.duplicate_invoice_days
-            ),
-        });
-    }
-    let status = if holds.is_empty() {
-        InvoiceStatus::Matched
-    } else {
-        InvoiceStatus::OnHold
-    };
-    let hold_text = serde_json::to_string(&holds).map_err(AppError::internal)?;
-    crate::projects::service::ensure_budget_lines_open(tx, lines.iter().map(|l| l.budget_line_id))?;
-    let id = repo::insert(
-        tx,
-        &NewInvoice {
-            number: &number,
-            normalised_number: &normalised,
-            vendor_id: input.vendor_id,
-            kind: input.kind.as_str(),
-            original_invoice_id: input.original_invoice_id,
-            sla_measurement_id: input.sla_measurement_id,
-            invoice_date: input.invoice_date,
-            due_date: input.due_date,
-            currency: currency.code(),
-            net_units: net_total,
-            tax_units: tax_total,
-            total_units,
-            status: status.as_str(),
-            hold_reasons: &hold_text,
-            created_by: &actor.name,
-            created_by_token: actor.token_id,
-        },
-        &lines,
-        clock::now(),
-    )?;
-    let created = get(tx, id)?;
-    audit::record(
-        tx,
-        &actor.name,
-        &format!("{}.create", input.kind.as_str()),
-        "invoice",
-        id,
-        None::<&()>,
-        Some(&created),
-    )?;
-    Ok(created)
+    super::recording::Recorder::new(actor, rules)
+        .record(tx, vec![input])?
+        .pop()
+        .ok_or_else(|| corrupt("batch of one"))?
 }
 
 /// A credit memo may not credit more than its invoice still holds.
-fn check_credit(
+///
+/// `credited_in_batch`: what memos accepted earlier in the same batch credit (units, negative).
+pub(super) fn check_credit(
     conn: &mut DbConnection,
     input: &InvoiceInput,
     total_units: i64,
     currency: Currency,
+    credited_in_batch: i64,
 ) -> AppResult<()> {
     let Some(original_id) = input.original_invoice_id else {
         return Ok(());
@@ -961,7 +851,8 @@ fn check_credit(
         decimal_from_text(&original.total).map_err(AppError::internal)?,
         currency,
     )?)?;
-    let credited = crate::money::storage::sum_units(repo::credits_of(conn, original_id)?)?;
+    let credited =
+        crate::money::storage::sum_units(repo::credits_of(conn, original_id)?)? + credited_in_batch;
     if original_units + credited + total_units < 0 {
         return Err(AppError::conflict(
             "credit_exceeds_invoice",
@@ -979,11 +870,14 @@ fn check_credit(
 
 /// A credit memo for an SLA period credits exactly the period's receivable credit (net), in the
 /// contract's currency, from the contract's vendor, once.
-fn check_sla_credit(
+///
+/// `credited_in_batch`: the number of a memo accepted earlier in the same batch for the period.
+pub(super) fn check_sla_credit(
     conn: &mut DbConnection,
     input: &InvoiceInput,
     net_units: i64,
     currency: Currency,
+    credited_in_batch: Option<&str>,
 ) -> AppResult<()> {
     let Some(measurement_id) = input.sla_measurement_id else {
         return Ok(());
@@ -1011,6 +905,14 @@ fn check_sla_credit(
         return Err(AppError::conflict(
             "sla_credit_not_receivable",
             format!("SLA period {period} has no credit to apply (its credit is {status})"),
+        ));
+    }
+    if let Some(number) = credited_in_batch {
+        return Err(AppError::conflict(
+            "sla_credit_already_credited",
+            format!(
+                "credit memo {number}, earlier in this batch, already credits SLA period {period}"
+            ),
         ));
     }
     if let Some((id, number)) = repo::credit_for_measurement(conn, measurement_id)? {

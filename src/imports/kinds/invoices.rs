@@ -17,11 +17,13 @@ use crate::imports::headers::Column;
 use crate::imports::model::DocumentAction;
 use crate::imports::values::Problem;
 use crate::invoices::model::InvoiceKind;
-use crate::invoices::service::{self, InvoiceInput, InvoiceLineInput};
+use crate::invoices::recording::Recorder;
+use crate::invoices::service::{InvoiceInput, InvoiceLineInput};
 use crate::money::Currency;
 use crate::money::RoundingPolicy;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use std::collections::HashSet;
 
 static COLUMNS: [Column; 17] = [
     Column::required(
@@ -355,11 +357,93 @@ impl Kind for Invoices {
             "recording invoices",
             Some(invoices.iter().map(|i| i.len() as u64).sum()),
         );
+        let in_file: HashSet<(String, String)> = invoices
+            .iter()
+            .filter(|i| i[0].header.kind == InvoiceKind::Invoice)
+            .map(|i| {
+                (
+                    i[0].vendor.trim().to_lowercase(),
+                    crate::invoices::model::normalise_number(&i[0].number),
+                )
+            })
+            .collect();
+        let mut recorder = Recorder::new(apply.actor, apply.purchasing);
+        let mut batch = Vec::new();
+        let mut batch_lines = 0;
         for invoice in invoices {
-            save(apply, invoice)?;
+            if let Some(ready) = prepare(apply, &in_file, invoice)? {
+                batch_lines += ready.rows.len();
+                batch.push(ready);
+            }
+            if batch_lines >= BATCH_LINES {
+                record(apply, &mut recorder, std::mem::take(&mut batch))?;
+                batch_lines = 0;
+            }
         }
-        Ok(())
+        record(apply, &mut recorder, batch)
     }
+}
+
+/// Invoice lines recorded per batch: enough that each batch is a few statements, few enough
+/// that a batch's rows and audit states stay a few megabytes.
+const BATCH_LINES: usize = 10_000;
+
+/// An invoice of the file with every reference resolved, for the recorder.
+struct Ready {
+    rows: Vec<u32>,
+    /// The column each line's price came from (`amount` for rows that gave only Amount).
+    price_fields: Vec<&'static str>,
+    input: InvoiceInput,
+}
+
+/// Records a batch through the invoice service and reports each invoice's outcome on its rows.
+fn record(
+    apply: &mut Apply<'_, '_>,
+    recorder: &mut Recorder<'_>,
+    batch: Vec<Ready>,
+) -> AppResult<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut inputs = Vec::with_capacity(batch.len());
+    let mut placed = Vec::with_capacity(batch.len());
+    for ready in batch {
+        placed.push((ready.rows, ready.price_fields, ready.input.vendor_id));
+        inputs.push(ready.input);
+    }
+    let outcomes = recorder.record(apply.tx, inputs)?;
+    for ((rows, price_fields, vendor_id), outcome) in placed.into_iter().zip(outcomes) {
+        match outcome {
+            Ok(recorded) => {
+                apply.lookups.forget_invoice(vendor_id, &recorded.number);
+                apply.done(
+                    &rows,
+                    DocumentAction::Created,
+                    "invoice",
+                    recorded.id,
+                    format!("{} ({})", recorded.number, recorded.status.as_str()),
+                );
+            }
+            Err(error) => {
+                // The service's `unit_price` is the Amount cell on rows that gave only Amount.
+                let locate = |path: &str| match locate(path) {
+                    (index, Some(field)) if field == "unit_price" => (
+                        index,
+                        Some(
+                            price_fields
+                                .get(index)
+                                .copied()
+                                .unwrap_or("unit_price")
+                                .to_string(),
+                        ),
+                    ),
+                    other => other,
+                };
+                apply.service_error(&rows, &locate, &error);
+            }
+        }
+    }
+    crate::db::refresh_statistics(apply.tx, &["invoices", "invoice_lines"])
 }
 
 fn header_agrees(apply: &mut Apply<'_, '_>, invoice: &[Line]) -> bool {
@@ -419,16 +503,39 @@ fn locate(path: &str) -> (usize, Option<String>) {
     (index, Some(field.to_string()))
 }
 
-fn save(apply: &mut Apply<'_, '_>, invoice: Vec<Line>) -> AppResult<()> {
+/// Resolves an invoice's vendor, original invoice and PO or budget lines; `None` when one of
+/// them is wrong (each error recorded on its cell).
+fn prepare(
+    apply: &mut Apply<'_, '_>,
+    in_file: &HashSet<(String, String)>,
+    invoice: Vec<Line>,
+) -> AppResult<Option<Ready>> {
     let rows: Vec<u32> = invoice.iter().map(|l| l.row).collect();
     if !header_agrees(apply, &invoice) {
-        return Ok(());
+        return Ok(None);
     }
     let first = &invoice[0];
     let Some(vendor_id) = apply.vendor(first.row, &first.vendor)? else {
-        return Ok(());
+        return Ok(None);
     };
     let original_invoice_id = match &first.header.original_invoice {
+        Some(number)
+            if in_file.contains(&(
+                first.vendor.trim().to_lowercase(),
+                crate::invoices::model::normalise_number(number),
+            )) =>
+        {
+            apply.fail(
+                first.row,
+                Some("original_invoice"),
+                number.clone(),
+                Problem::new(
+                    "invoice_not_approved",
+                    format!("invoice {number} is in this same file, so not approved yet: import the credit memo once it is approved"),
+                ),
+            );
+            return Ok(None);
+        }
         Some(number) => match apply.lookups.invoice(apply.tx, vendor_id, number)? {
             Some(id) => Some(id),
             None => {
@@ -441,7 +548,7 @@ fn save(apply: &mut Apply<'_, '_>, invoice: Vec<Line>) -> AppResult<()> {
                         format!("{} has no invoice numbered `{number}`", first.vendor),
                     ),
                 );
-                return Ok(());
+                return Ok(None);
             }
         },
         None => None,
@@ -528,48 +635,21 @@ fn save(apply: &mut Apply<'_, '_>, invoice: Vec<Line>) -> AppResult<()> {
         });
     }
     if inputs.len() != invoice.len() {
-        return Ok(());
+        return Ok(None);
     }
-    let input = InvoiceInput {
-        vendor_id,
-        number: first.number.clone(),
-        kind: first.header.kind,
-        original_invoice_id,
-        sla_measurement_id: None,
-        invoice_date: first.header.invoice_date,
-        due_date: first.header.due_date,
-        currency: first.header.currency.code().to_string(),
-        lines: inputs,
-    };
-    let (actor, rules) = (apply.actor, apply.purchasing);
-    let number = first.number.clone();
-    // The service's `unit_price` is the Amount cell on rows that gave only Amount.
-    let price_fields: Vec<&'static str> = invoice.iter().map(|l| l.price_field).collect();
-    let locate = move |path: &str| match locate(path) {
-        (index, Some(field)) if field == "unit_price" => (
-            index,
-            Some(
-                price_fields
-                    .get(index)
-                    .copied()
-                    .unwrap_or("unit_price")
-                    .to_string(),
-            ),
-        ),
-        other => other,
-    };
-    if let Some(recorded) = apply.attempt(&rows, &locate, move |tx| {
-        service::create(tx, actor, rules, input)
-    })? {
-        apply.lookups.forget_invoice(vendor_id, &number);
-        apply.done_growing(
-            &rows,
-            DocumentAction::Created,
-            "invoice",
-            recorded.id,
-            format!("{} ({})", recorded.number, recorded.status.as_str()),
-            &["invoices", "invoice_lines"],
-        )?;
-    }
-    Ok(())
+    Ok(Some(Ready {
+        rows,
+        price_fields: invoice.iter().map(|l| l.price_field).collect(),
+        input: InvoiceInput {
+            vendor_id,
+            number: first.number.clone(),
+            kind: first.header.kind,
+            original_invoice_id,
+            sla_measurement_id: None,
+            invoice_date: first.header.invoice_date,
+            due_date: first.header.due_date,
+            currency: first.header.currency.code().to_string(),
+            lines: inputs,
+        },
+    }))
 }
