@@ -177,7 +177,7 @@ impl<'r> Recorder<'r> {
         {
             let earlier = match earlier_id {
                 Some(id) => format!("invoice {earlier_number} (id {id})"),
-                None => format!("invoice {earlier_number} earlier in this batch"),
+                None => format!("invoice {earlier_number} earlier in the same import"),
             };
             return Err(AppError::conflict(
                 "duplicate_invoice",
@@ -229,7 +229,7 @@ impl<'r> Recorder<'r> {
                 .checked_add(money_to_units(&tax)?)
                 .ok_or_else(|| AppError::invalid("lines", "the total is too large"))?;
             let (po_line_id, milestone_id) = match &p.reference {
-                Reference::PoLine(b) => (Some(b.0.id), None),
+                Reference::PoLine(line, _) => (Some(line.id), None),
                 Reference::Milestone { id, .. } => (None, Some(*id)),
                 Reference::None => (None, None),
             };

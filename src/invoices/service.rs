@@ -59,7 +59,7 @@ pub(super) struct Lookups {
     earlier_amounts: HashMap<i64, Decimal>,
     /// PO lines read in one query up front, and the quantities pending on them (including
     /// those of invoices accepted earlier in the batch).
-    po_lines: HashMap<i64, PoLineRow>,
+    po_lines: HashMap<i64, std::rc::Rc<PoLineRow>>,
     pending: HashMap<i64, Decimal>,
     /// Vendors by id: `Some(archived)` when the vendor exists.
     pub(super) vendors: HashMap<i64, Option<bool>>,
@@ -88,27 +88,31 @@ impl Lookups {
         ids: &[i64],
         except_invoice: i64,
     ) -> AppResult<()> {
-        for line in crate::purchase_orders::repo::find_lines(conn, ids)? {
-            self.po_lines.insert(line.id, line);
+        // A line read before keeps its pending quantity, which counts what this recorder has
+        // accepted since (a line it never read, it never billed: the database is up to date).
+        let ids: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.po_lines.contains_key(id))
+            .collect();
+        for line in crate::purchase_orders::repo::find_lines(conn, &ids)? {
+            self.po_lines.insert(line.id, std::rc::Rc::new(line));
         }
-        let mut pending: HashMap<i64, Decimal> = HashMap::new();
         for (po_line_id, quantity) in
-            repo::pending_quantities_on_po_lines(conn, ids, except_invoice)?
+            repo::pending_quantities_on_po_lines(conn, &ids, except_invoice)?
         {
             if let Some(id) = po_line_id {
-                *pending.entry(id).or_default() +=
+                *self.pending.entry(id).or_default() +=
                     decimal_from_text(&quantity).map_err(|_| corrupt("quantity"))?;
             }
         }
-        self.pending = pending;
         Ok(())
     }
 
-    /// Forgets what a batch added: the next batch reads it all from the database again, where
-    /// the earlier batches now are.
+    /// Starts a batch: numbers taken are read again from the database, where the earlier
+    /// batches now are (with their ids). PO lines and their pending quantities are kept: the
+    /// recorder counted its own invoices on them as it accepted them.
     pub(super) fn start_batch(&mut self) {
-        self.po_lines.clear();
-        self.pending.clear();
         self.numbers.clear();
         self.batch_amounts.clear();
         self.batch_credits.clear();
@@ -175,11 +179,15 @@ impl Lookups {
         Ok(())
     }
 
-    fn po_line(&mut self, conn: &mut DbConnection, id: i64) -> AppResult<Option<PoLineRow>> {
+    fn po_line(
+        &mut self,
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> AppResult<Option<std::rc::Rc<PoLineRow>>> {
         if let Some(line) = self.po_lines.get(&id) {
             return Ok(Some(line.clone()));
         }
-        crate::purchase_orders::repo::find_line(conn, id)
+        Ok(crate::purchase_orders::repo::find_line(conn, id)?.map(std::rc::Rc::new))
     }
 
     fn po(
@@ -382,10 +390,8 @@ fn places(value: Decimal) -> u32 {
 /// What a line bills, resolved.
 pub(super) enum Reference {
     PoLine(
-        Box<(
-            PoLineRow,
-            std::rc::Rc<crate::purchase_orders::repo::StoredPo>,
-        )>,
+        std::rc::Rc<PoLineRow>,
+        std::rc::Rc<crate::purchase_orders::repo::StoredPo>,
     ),
     Milestone {
         id: i64,
@@ -497,11 +503,7 @@ pub(super) fn prepare_line(
         }
         let budget = po_line.budget_line_id;
         let description = po_line.description.clone();
-        (
-            Reference::PoLine(Box::new((po_line, po))),
-            budget,
-            description,
-        )
+        (Reference::PoLine(po_line, po), budget, description)
     } else if let Some(milestone_id) = line.milestone_id {
         let found =
             crate::contracts::sows::repo::find_milestone(conn, milestone_id, |conn, cid| {
@@ -704,8 +706,7 @@ pub(super) fn match_line(
     approved_only: bool,
 ) -> AppResult<LineMatchView> {
     match &prepared.reference {
-        Reference::PoLine(boxed) => {
-            let (po_line, po) = boxed.as_ref();
+        Reference::PoLine(po_line, po) => {
             let (tolerance, level) = lookups.tolerance(conn, vendor_id, po.view.contract_id)?;
             // At approval the PO line already holds the earlier lines of this invoice (they are
             // posted one by one); while recording, they are counted here.
@@ -1097,7 +1098,7 @@ fn approve(tx: &mut Tx<'_>, actor: &Actor, invoice: &Invoice) -> AppResult<()> {
         if !released {
             let po = lookups.po(tx, po_id)?;
             let prepared = Prepared {
-                reference: Reference::PoLine(Box::new((po_line.clone(), po))),
+                reference: Reference::PoLine(std::rc::Rc::new(po_line.clone()), po),
                 budget_line_id: line.budget_line_id,
                 budget_currency: currency,
                 description: String::new(),

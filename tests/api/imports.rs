@@ -880,6 +880,149 @@ async fn imports_invoices_matched_against_a_received_order(app: TestApp) {
     assert_eq!(invoices(&app).await.len(), 2, "nothing was recorded");
 }
 
+/// The invoices of one file see those above them, as if recorded one by one through the API
+/// (the import records them in batches): what an earlier invoice bills counts against the goods
+/// received, the same total from the same vendor within the duplicate window is held naming
+/// the earlier invoice, a number the file already used for the vendor is refused, and a credit
+/// memo cannot credit an invoice of the same file (it is not approved yet).
+async fn imports_invoices_see_the_invoices_above_them(app: TestApp) {
+    let f = fixture(&app, "SEQ", None, "100000.00").await;
+    app.create_vendor(json!({"name": "Vendor Taxed", "tax_id": "GB 123 456 789"}))
+        .await;
+    let po_lines = vec![line("20", "100.00", Some("20"), f.budget_line)];
+    let po = issued(&app, &order(&f, "EUR", "2026-03-15", po_lines)).await;
+    let po_line = id_of(&po["lines"][0]);
+    received(&app, id_of(&po), "2026-04-01", &[(po_line, "10")]).await;
+    let number = s(&po["number"]);
+    let a =
+        format!("INV-A|Vendor SEQ|date:2026-04-10||EUR|{number}|num:1|||||num:6|100.00||num:20");
+    let b =
+        format!("INV-B|Vendor SEQ|date:2026-04-30||EUR|{number}|num:1|||||num:8|100.00||num:20");
+    let file = xlsx(
+        "Invoices",
+        &[
+            INVOICE_HEADER,
+            &a,
+            &b,
+            "INV-C|Vendor SEQ|date:2026-05-10||EUR|||SEQ|capex|CC-1|Hands|||400.00|num:20",
+            "INV-D|Vendor SEQ|date:2026-05-12||EUR|||SEQ|capex|CC-1|Hands|||400.00|num:20",
+        ],
+    );
+    let imported = upload(&app, Finance, file, "sequence.xlsx", "invoices", &[])
+        .await
+        .expect(201);
+    assert_eq!(counts(&imported.body), (4, 0, 0), "{}", imported.text);
+    let all = invoices(&app).await;
+    assert_eq!(s(&all["INV-A"]["status"]), "matched", "{}", all["INV-A"]);
+    // 6 of the 10 received are billed by INV-A above it: 8 more is more than was received.
+    assert_eq!(hold_codes(&all["INV-B"]), ["quantity_not_received"]);
+    assert_eq!(hold_codes(&all["INV-C"]), ["no_reference"]);
+    assert_eq!(
+        hold_codes(&all["INV-D"]),
+        ["no_reference", "suspected_duplicate"]
+    );
+    let message = s(&all["INV-D"]["hold_reasons"][1]["message"]);
+    let earlier = format!("invoice INV-C (id {})", id_of(&all["INV-C"]));
+    assert!(message.contains(&earlier), "{message}");
+
+    // The same number for one vendor, written once by name and once by tax id; a credit memo
+    // of an invoice in the same file. Each is named on its cell; nothing is recorded.
+    let header = format!("{INVOICE_HEADER}|Kind|Original Invoice");
+    let file = xlsx(
+        "Invoices",
+        &[
+            &header,
+            "INV-T1|Vendor Taxed|date:2026-05-02||EUR|||SEQ|capex|CC-1|Hands|||100.00|num:20||",
+            "INV-T1|GB123456789|date:2026-05-02||EUR|||SEQ|capex|CC-1|Hands|||100.00|num:20||",
+            "CM-1|Vendor SEQ|date:2026-05-03||EUR|||SEQ|capex|CC-1|Refund|||10.00|num:20|credit_memo|INV-X1",
+            "INV-X1|Vendor SEQ|date:2026-05-01||EUR|||SEQ|capex|CC-1|Thing|||50.00|num:20||",
+        ],
+    );
+    let refused = upload(&app, Finance, file, "repeats.xlsx", "invoices", &[]).await;
+    let report = expect_rejected(
+        refused,
+        &[("A3", "duplicate_invoice"), ("Q4", "invoice_not_approved")],
+    );
+    let message = s(&report["errors"][0]["message"]);
+    assert!(message.contains("earlier in the same import"), "{message}");
+    assert_eq!(invoices(&app).await.len(), 4, "nothing more was recorded");
+}
+
+/// A file larger than one recording batch: what the first batch billed counts, exactly once,
+/// for the invoices of the next. The order's line received 5 more units than the first batch
+/// bills: an invoice for those 5 matches, and one for a sixth is held.
+async fn imports_invoices_across_recording_batches(app: TestApp) {
+    use procura::imports::kinds::invoices::BATCH_LINES;
+    let lines_per_invoice = 10;
+    let first_batch = BATCH_LINES / lines_per_invoice;
+    let f = fixture(&app, "BIG", None, "100000.00").await;
+    let received_units = BATCH_LINES + 5;
+    let po_lines = vec![line(
+        &(received_units + 1).to_string(),
+        "0.10",
+        Some("20"),
+        f.budget_line,
+    )];
+    let po = issued(&app, &order(&f, "EUR", "2026-01-02", po_lines)).await;
+    let po_line = id_of(&po["lines"][0]);
+    let all_received = received_units.to_string();
+    received(
+        &app,
+        id_of(&po),
+        "2026-01-03",
+        &[(po_line, all_received.as_str())],
+    )
+    .await;
+    let number = s(&po["number"]);
+    // Eight days apart, so that equal totals are never suspected duplicates.
+    let day = |n: usize| {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 5).expect("day")
+            + chrono::Duration::days(8 * n as i64)
+    };
+    let mut rows = vec![INVOICE_HEADER.to_string()];
+    for n in 0..first_batch {
+        for _ in 0..lines_per_invoice {
+            rows.push(format!(
+                "INV-{n:05}|Vendor BIG|date:{}||EUR|{number}|num:1|||||num:1|0.10||num:20",
+                day(n)
+            ));
+        }
+    }
+    rows.push(format!(
+        "INV-LAST5|Vendor BIG|date:{}||EUR|{number}|num:1|||||num:5|0.10||num:20",
+        day(first_batch)
+    ));
+    rows.push(format!(
+        "INV-ONE-MORE|Vendor BIG|date:{}||EUR|{number}|num:1|||||num:1|0.10||num:20",
+        day(first_batch + 1)
+    ));
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let imported = upload(
+        &app,
+        Finance,
+        xlsx("Invoices", &rows),
+        "big.xlsx",
+        "invoices",
+        &[],
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        counts(&imported.body),
+        (first_batch as u64 + 2, 0, 0),
+        "{}",
+        imported.text
+    );
+    let all = invoices(&app).await;
+    let held: Vec<&String> = all
+        .iter()
+        .filter(|(_, i)| s(&i["status"]) != "matched")
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(held, ["INV-ONE-MORE"]);
+    assert_eq!(hold_codes(&all["INV-ONE-MORE"]), ["quantity_not_received"]);
+}
+
 async fn imports_invoices_bad_rows_each_named_with_an_error_workbook(app: TestApp) {
     project_dc_move(&app).await;
     let lines = "budget_lines_libreoffice.xlsx";
@@ -1364,6 +1507,8 @@ both_engines!(
     imports_csv_with_bom_semicolons_and_other_encodings,
     imports_budget_lines_with_monthly_phasing,
     imports_invoices_matched_against_a_received_order,
+    imports_invoices_see_the_invoices_above_them,
+    imports_invoices_across_recording_batches,
     imports_invoices_bad_rows_each_named_with_an_error_workbook,
     imports_purchase_orders_as_numbered_drafts,
     imports_sla_measurements_fix_credits,

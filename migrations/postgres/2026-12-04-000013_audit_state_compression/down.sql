@@ -1,0 +1,2 @@
+ALTER TABLE audit_log ALTER COLUMN before_state SET COMPRESSION pglz;
+ALTER TABLE audit_log ALTER COLUMN after_state SET COMPRESSION pglz;
