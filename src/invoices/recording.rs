@@ -12,10 +12,10 @@
 //! the others are recorded.
 
 use super::model::{normalise_number, Hold, Invoice, InvoiceKind, InvoiceStatus, LineMatchView};
-use super::repo::{self, NewInvoice, NewInvoiceLine};
+use super::repo::{self, InvoiceLineRow, InvoiceRow, NewInvoice, NewInvoiceLine};
 use super::service::{
-    check_credit, check_sla_credit, corrupt, get_many, match_line, prepare_line, InvoiceInput,
-    Lookups, Reference, MAX_LINES,
+    check_credit, check_sla_credit, corrupt, match_line, prepare_line, view, InvoiceInput, Lookups,
+    Reference, MAX_LINES,
 };
 use crate::audit;
 use crate::auth::Actor;
@@ -387,7 +387,7 @@ impl<'r> Recorder<'r> {
                 InvoiceStatus::OnHold
             }
         };
-        let mut hold_texts = Vec::new();
+        let mut hold_texts: Vec<String> = Vec::new();
         for checked in outcomes.iter().filter_map(|o| o.as_ref().ok()) {
             hold_texts.push(serde_json::to_string(&checked.holds).map_err(AppError::internal)?);
         }
@@ -429,10 +429,13 @@ impl<'r> Recorder<'r> {
                 id_at.insert(at, *next.next().ok_or_else(|| corrupt("batch ids"))?);
             }
         }
+        // Holds naming an earlier invoice of the batch, now that it has an id.
+        let mut accepted_at = 0;
         for (at, outcome) in outcomes.iter().enumerate() {
             let Ok(checked) = outcome else {
                 continue;
             };
+            accepted_at += 1;
             if checked.duplicates_in_batch.is_empty() {
                 continue;
             }
@@ -450,11 +453,80 @@ impl<'r> Recorder<'r> {
             }
             let text = serde_json::to_string(&holds).map_err(AppError::internal)?;
             repo::set_holds(tx, id_at[&at], InvoiceStatus::OnHold.as_str(), &text)?;
+            hold_texts[accepted_at - 1] = text;
         }
-        let refused: Vec<Option<AppError>> = outcomes.into_iter().map(|o| o.err()).collect();
-        let views = get_many(tx, &ids)?;
-        if views.len() != ids.len() {
-            return Err(corrupt("batch read back"));
+        // The invoices as stored, for their audit rows and the caller: the rows just written
+        // (with the ids of their lines) shown as `get` shows them.
+        let mut line_ids = repo::line_ids(tx, &ids)?;
+        let mut refused = Vec::with_capacity(outcomes.len());
+        let mut views = Vec::with_capacity(ids.len());
+        let mut stored = ids.iter().zip(hold_texts);
+        for outcome in outcomes {
+            let checked = match outcome {
+                Ok(checked) => checked,
+                Err(error) => {
+                    refused.push(Some(error));
+                    continue;
+                }
+            };
+            refused.push(None);
+            let (id, hold_reasons) = stored.next().ok_or_else(|| corrupt("batch ids"))?;
+            let status = status_of(&checked).as_str().to_string();
+            let lines = line_ids.remove(id).unwrap_or_default();
+            if lines.len() != checked.lines.len() {
+                return Err(corrupt("batch lines"));
+            }
+            let lines = checked
+                .lines
+                .into_iter()
+                .zip(lines)
+                .enumerate()
+                .map(|(i, (line, line_id))| InvoiceLineRow {
+                    id: line_id,
+                    invoice_id: *id,
+                    line_no: i as i64 + 1,
+                    po_line_id: line.po_line_id,
+                    milestone_id: line.milestone_id,
+                    budget_line_id: line.budget_line_id,
+                    description: line.description,
+                    quantity: line.quantity,
+                    unit_price: line.unit_price,
+                    tax_percent: line.tax_percent,
+                    net_units: line.net_units,
+                    tax_units: line.tax_units,
+                    fx_rate: line.fx_rate,
+                    net_budget_units: line.net_budget_units,
+                    match_result: line.match_result,
+                })
+                .collect();
+            let row = InvoiceRow {
+                id: *id,
+                number: checked.number,
+                normalised_number: checked.normalised,
+                vendor_id: checked.input.vendor_id,
+                kind: checked.input.kind.as_str().to_string(),
+                original_invoice_id: checked.input.original_invoice_id,
+                sla_measurement_id: checked.input.sla_measurement_id,
+                invoice_date: checked.input.invoice_date,
+                due_date: checked.input.due_date,
+                currency: checked.currency.code().to_string(),
+                net_units: checked.net_total,
+                tax_units: checked.tax_total,
+                total_units: checked.total_units,
+                status,
+                hold_reasons,
+                created_by: self.actor.name.clone(),
+                created_by_token: self.actor.token_id,
+                decided_by: None,
+                decision_reason: None,
+                approved_by: None,
+                approved_at: None,
+                paid_units: 0,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            views.push(view(tx, &mut self.lookups, (row, lines, Vec::new()))?);
         }
         let actions: Vec<String> = views
             .iter()

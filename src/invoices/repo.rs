@@ -290,6 +290,35 @@ pub fn set_holds(
     Ok(())
 }
 
+/// The ids of the lines of these invoices, per invoice in line order.
+pub fn line_ids(
+    conn: &mut DbConnection,
+    invoice_ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<i64>>> {
+    let mut out: std::collections::HashMap<i64, Vec<(i64, i64)>> =
+        std::collections::HashMap::with_capacity(invoice_ids.len());
+    for chunk in invoice_ids.chunks(IDS_PER_QUERY) {
+        let rows: Vec<(i64, i64, i64)> = invoice_lines::table
+            .filter(invoice_lines::invoice_id.eq_any(chunk))
+            .select((
+                invoice_lines::invoice_id,
+                invoice_lines::line_no,
+                invoice_lines::id,
+            ))
+            .load(conn)?;
+        for (invoice, line_no, id) in rows {
+            out.entry(invoice).or_default().push((line_no, id));
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(invoice, mut lines)| {
+            lines.sort_unstable();
+            (invoice, lines.into_iter().map(|(_, id)| id).collect())
+        })
+        .collect())
+}
+
 /// One invoice with its lines and payments, as stored.
 pub type StoredInvoice = (InvoiceRow, Vec<InvoiceLineRow>, Vec<PaymentRow>);
 

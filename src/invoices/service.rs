@@ -290,8 +290,8 @@ pub fn get_many(conn: &mut DbConnection, ids: &[i64]) -> AppResult<Vec<Invoice>>
         .collect()
 }
 
-/// An invoice as the API shows it.
-fn view(
+/// An invoice as the API shows it, from its rows as stored.
+pub(super) fn view(
     conn: &mut DbConnection,
     lookups: &mut Lookups,
     (row, lines, payments): repo::StoredInvoice,

@@ -924,6 +924,18 @@ async fn imports_invoices_see_the_invoices_above_them(app: TestApp) {
     let message = s(&all["INV-D"]["hold_reasons"][1]["message"]);
     let earlier = format!("invoice INV-C (id {})", id_of(&all["INV-C"]));
     assert!(message.contains(&earlier), "{message}");
+    // Each invoice's audit row holds it exactly as the API shows it.
+    for invoice in all.values() {
+        let id = id_of(invoice);
+        let audit = app
+            .list_all(
+                &format!("/api/v1/audit?entity=invoice&id={id}&action=invoice.create"),
+                Admin,
+            )
+            .await;
+        assert_eq!(audit.len(), 1, "{audit:#?}");
+        assert_eq!(&audit[0]["after"], invoice);
+    }
 
     // The same number for one vendor, written once by name and once by tax id; a credit memo
     // of an invoice in the same file. Each is named on its cell; nothing is recorded.
