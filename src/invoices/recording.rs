@@ -1,5 +1,5 @@
 //! Recording invoices, one or many: the single code path behind `POST /invoices` (a batch of
-//! one) and the invoice import (batches of a thousand).
+//! one) and the invoice import (batches of 10,000 lines).
 //!
 //! A batch is checked in order, each invoice with every rule of [`super::service::create`]
 //! (validation, the duplicate number check, three-way and two-way matching, credit limits,
@@ -7,9 +7,13 @@
 //! accepted invoice bills counts as pending for the later ones, its number is taken, its credit
 //! counts against its invoice. What the checks need is read up front in a few queries (the PO
 //! lines and what pending invoices bill on them, the numbers already taken, invoices with the
-//! same totals), and the accepted invoices are written with multi-row statements, then read
-//! back once for their audit rows. An invoice that fails its checks is left out with its error;
-//! the others are recorded.
+//! same totals); the accepted invoices are written with bulk statements (`db::bulk`) and shown,
+//! for their audit rows and the caller, from the rows just written as [`super::service::get`]
+//! shows them. An invoice that fails its checks is left out with its error; the others are
+//! recorded.
+//!
+//! A recorder lives inside one transaction: the facts it keeps from batch to batch (PO lines
+//! and the quantities pending on them) stay true only while nobody else writes.
 
 use super::model::{normalise_number, Hold, Invoice, InvoiceKind, InvoiceStatus, LineMatchView};
 use super::repo::{self, InvoiceLineRow, InvoiceRow, NewInvoice, NewInvoiceLine};
@@ -67,8 +71,7 @@ impl<'r> Recorder<'r> {
 
     /// Checks every invoice of the batch in order and records those that pass; returns each
     /// one's outcome in the order given: the invoice as recorded, or the client error (4xx)
-    /// that refused it.
-    /// A server error stops the batch (and the caller's transaction with it).
+    /// that refused it. A server error stops the batch (and the caller's transaction with it).
     pub fn record(
         &mut self,
         tx: &mut Tx<'_>,
