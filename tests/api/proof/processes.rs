@@ -20,8 +20,11 @@ fn import_rows() -> usize {
     super::knob("PROCURA_PROOF_IMPORT_ROWS", 600) as usize
 }
 
-/// How long alerts may take to be delivered once the last server is up.
-const DELIVERY_DEADLINE: Duration = Duration::from_secs(90);
+/// How long alerts may take to be delivered once the last server is up: a kill between an
+/// alert's claim and its outcome leaves it leased, and it is sent again only when the lease
+/// ends, so the deadline is the lease and a margin.
+const DELIVERY_DEADLINE: Duration =
+    Duration::from_secs(procura::alerts::delivery::LEASE_SECONDS as u64 + 60);
 
 /// Starts a server and a client of it.
 async fn start(
