@@ -85,7 +85,7 @@ impl<'r> Recorder<'r> {
             .collect();
         po_line_ids.sort_unstable();
         po_line_ids.dedup();
-        self.lookups.preload_po_lines(tx, &po_line_ids, 0)?;
+        self.lookups.preload_po_lines(tx, &po_line_ids)?;
         let mut keys: Vec<(i64, String)> = inputs
             .iter()
             .map(|i| (i.vendor_id, normalise_number(&i.number)))

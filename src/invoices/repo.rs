@@ -453,7 +453,7 @@ pub fn live_with_totals_between(
 }
 
 /// Quantities on lines of pending invoices (recorded, matched or held, not yet approved) billing
-/// these PO lines: `(po_line_id, quantity text)`, excluding `except_invoice`.
+/// these PO lines: `(po_line_id, quantity text)`.
 ///
 /// Two plain queries rather than a join: the lines by their PO line (an index range), then
 /// which of their invoices are pending (primary keys). As one join, PostgreSQL sometimes drove
@@ -462,13 +462,11 @@ pub fn live_with_totals_between(
 pub fn pending_quantities_on_po_lines(
     conn: &mut DbConnection,
     po_line_ids: &[i64],
-    except_invoice: i64,
 ) -> AppResult<Vec<(Option<i64>, String)>> {
     let mut lines: Vec<(i64, Option<i64>, String)> = Vec::new();
     for chunk in po_line_ids.chunks(500) {
         let rows: Vec<(i64, Option<i64>, String)> = invoice_lines::table
             .filter(invoice_lines::po_line_id.eq_any(chunk))
-            .filter(invoice_lines::invoice_id.ne(except_invoice))
             .select((
                 invoice_lines::invoice_id,
                 invoice_lines::po_line_id,

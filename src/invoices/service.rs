@@ -58,7 +58,7 @@ pub(super) struct Lookups {
     earlier_quantities: HashMap<i64, Decimal>,
     earlier_amounts: HashMap<i64, Decimal>,
     /// PO lines read in one query up front, and the quantities pending on them (including
-    /// those of invoices accepted earlier in the batch).
+    /// those of invoices this recorder accepted since).
     po_lines: HashMap<i64, std::rc::Rc<PoLineRow>>,
     pending: HashMap<i64, Decimal>,
     /// Vendors by id: `Some(archived)` when the vendor exists.
@@ -86,7 +86,6 @@ impl Lookups {
         &mut self,
         conn: &mut DbConnection,
         ids: &[i64],
-        except_invoice: i64,
     ) -> AppResult<()> {
         // A line read before keeps its pending quantity, which counts what this recorder has
         // accepted since (a line it never read, it never billed: the database is up to date).
@@ -98,9 +97,7 @@ impl Lookups {
         for line in crate::purchase_orders::repo::find_lines(conn, &ids)? {
             self.po_lines.insert(line.id, std::rc::Rc::new(line));
         }
-        for (po_line_id, quantity) in
-            repo::pending_quantities_on_po_lines(conn, &ids, except_invoice)?
-        {
+        for (po_line_id, quantity) in repo::pending_quantities_on_po_lines(conn, &ids)? {
             if let Some(id) = po_line_id {
                 *self.pending.entry(id).or_default() +=
                     decimal_from_text(&quantity).map_err(|_| corrupt("quantity"))?;
@@ -117,8 +114,6 @@ impl Lookups {
         self.batch_amounts.clear();
         self.batch_credits.clear();
         self.batch_sla_credits.clear();
-        self.earlier_quantities.clear();
-        self.earlier_amounts.clear();
     }
 
     /// Starts the next invoice of a batch: its own earlier lines count from zero.
