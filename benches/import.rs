@@ -15,7 +15,9 @@
 //!    invoice has its own date, so no invoice is a suspected duplicate of another.
 //!
 //! Prints seconds, rows per second, peak RSS and each time's ratio to calamine's. Figures are
-//! printed, never asserted.
+//! printed, never asserted. With `BENCH_IMPORT_PHASES=1` each import also prints its phases
+//! (reading, applying; for invoices checking, writing and auditing), from the import's own
+//! debug events.
 
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
@@ -281,6 +283,14 @@ fn phase_calamine(path: &str) {
 
 /// Child process: the import against `url`. Prints `seconds rows peak_mib status`.
 fn phase_import(url: &str, path: &str, dry_run: bool) {
+    if std::env::var_os("BENCH_IMPORT_PHASES").is_some() {
+        // The import's own phase timings (debug events), on stderr.
+        tracing_subscriber::fmt()
+            .with_env_filter("procura::imports=debug")
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .init();
+    }
     let db = Db::connect(DatabaseUrl::parse(url).expect("URL"), 2).expect("database");
     let bytes = std::fs::read(path).expect("workbook");
     let started = Instant::now();
@@ -338,6 +348,13 @@ fn child(args: &[&str]) -> Option<Figures> {
             String::from_utf8_lossy(&output.stderr)
         );
         return None;
+    }
+    if std::env::var_os("BENCH_IMPORT_PHASES").is_some() {
+        for line in String::from_utf8_lossy(&output.stderr).lines() {
+            if line.contains("phases") {
+                println!("    {}", line.trim());
+            }
+        }
     }
     parse_figures(&String::from_utf8_lossy(&output.stdout))
 }

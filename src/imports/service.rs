@@ -155,6 +155,7 @@ fn run_kind<K: Kind>(
         return Err(duplicate(&earlier));
     }
     progress.phase("reading", None);
+    let started = std::time::Instant::now();
     let mut workbook = Workbook::open(
         &request.bytes,
         &request.file_name,
@@ -188,6 +189,7 @@ fn run_kind<K: Kind>(
         Flow::More
     })?;
     progress.advance(rows_read % 1024);
+    let read = started.elapsed();
     let created_at = clock::now();
     let format = workbook.format();
     let summary = Summary {
@@ -217,7 +219,15 @@ fn run_kind<K: Kind>(
             counts: Default::default(),
             progress,
         };
+        let started = std::time::Instant::now();
         kind.apply(&mut apply, lines)?;
+        tracing::debug!(
+            kind = request.kind.as_str(),
+            rows = rows_read,
+            read_ms = read.as_millis() as u64,
+            apply_ms = started.elapsed().as_millis() as u64,
+            "import phases"
+        );
         let (documents, counts) = (apply.documents, apply.counts);
         let failed = !errors.is_empty();
         let status = match (failed, request.dry_run) {

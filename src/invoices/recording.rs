@@ -51,12 +51,24 @@ struct Checked {
     duplicates_in_batch: Vec<usize>,
 }
 
+/// Time a recorder spent, summed over its batches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Reading what the checks need, checking and matching.
+    pub check: std::time::Duration,
+    /// Writing invoices, lines and holds.
+    pub write: std::time::Duration,
+    /// Showing the invoices written and recording their audit rows.
+    pub audit: std::time::Duration,
+}
+
 /// Records invoices for one actor under one set of rules. Keep one for a whole import: the
 /// POs, tolerances, FX rates and vendors it reads stay known from batch to batch.
 pub struct Recorder<'r> {
     actor: &'r Actor,
     rules: &'r PurchasingRules,
     lookups: Lookups,
+    timings: Timings,
 }
 
 impl<'r> Recorder<'r> {
@@ -66,7 +78,13 @@ impl<'r> Recorder<'r> {
             actor,
             rules,
             lookups: Lookups::default(),
+            timings: Timings::default(),
         }
+    }
+
+    /// The time spent so far, by phase.
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// Checks every invoice of the batch in order and records those that pass; returns each
@@ -78,6 +96,7 @@ impl<'r> Recorder<'r> {
         inputs: Vec<InvoiceInput>,
     ) -> AppResult<Vec<AppResult<Invoice>>> {
         self.lookups.start_batch();
+        let started = std::time::Instant::now();
         let mut po_line_ids: Vec<i64> = inputs
             .iter()
             .filter(|i| i.kind == InvoiceKind::Invoice)
@@ -105,6 +124,7 @@ impl<'r> Recorder<'r> {
             }
         }
         self.flag_suspected_duplicates(tx, &mut outcomes)?;
+        self.timings.check += started.elapsed();
         self.write(tx, outcomes)
     }
 
@@ -382,6 +402,7 @@ impl<'r> Recorder<'r> {
         tx: &mut Tx<'_>,
         outcomes: Vec<AppResult<Checked>>,
     ) -> AppResult<Vec<AppResult<Invoice>>> {
+        let started = std::time::Instant::now();
         let now = clock::now();
         let status_of = |c: &Checked| {
             if c.holds.is_empty() && c.duplicates_in_batch.is_empty() {
@@ -458,6 +479,8 @@ impl<'r> Recorder<'r> {
             repo::set_holds(tx, id_at[&at], InvoiceStatus::OnHold.as_str(), &text)?;
             hold_texts[accepted_at - 1] = text;
         }
+        self.timings.write += started.elapsed();
+        let started = std::time::Instant::now();
         // The invoices as stored, for their audit rows and the caller: the rows just written
         // (with the ids of their lines) shown as `get` shows them.
         let mut line_ids = repo::line_ids(tx, &ids)?;
@@ -549,6 +572,7 @@ impl<'r> Recorder<'r> {
             })
             .collect::<AppResult<Vec<_>>>()?;
         audit::record_many(tx, &self.actor.name, entries)?;
+        self.timings.audit += started.elapsed();
         let mut views = views.into_iter();
         refused
             .into_iter()

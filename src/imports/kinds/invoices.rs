@@ -388,7 +388,15 @@ impl Kind for Invoices {
                 }
             }
         }
-        record(apply, &mut recorder, batch)
+        record(apply, &mut recorder, batch)?;
+        let timings = recorder.timings();
+        tracing::debug!(
+            check_ms = timings.check.as_millis() as u64,
+            write_ms = timings.write.as_millis() as u64,
+            audit_ms = timings.audit.as_millis() as u64,
+            "invoice recording phases"
+        );
+        Ok(())
     }
 }
 
