@@ -306,6 +306,41 @@ impl Tx<'_> {
         outcome
     }
 
+    /// Runs `work` in a savepoint and lets it decide whether its changes stay:
+    /// [`Decision::Discard`] (or an `Err`) undoes them and the transaction goes on.
+    pub fn savepoint_deciding<T>(
+        &mut self,
+        work: impl FnOnce(&mut Tx<'_>) -> AppResult<Decision<T>>,
+    ) -> AppResult<Decision<T>> {
+        // Inside a transaction Diesel's transaction manager begins a savepoint, and commits
+        // and rolls back to it.
+        MultiTransactionManager::begin_transaction(self.conn)?;
+        let mut inner = Tx {
+            conn: self.conn,
+            chain: self.chain.clone(),
+        };
+        let outcome = work(&mut inner);
+        let chain = inner.chain.take();
+        match outcome {
+            Ok(Decision::Keep(value)) => {
+                MultiTransactionManager::commit_transaction(self.conn)?;
+                self.chain = chain;
+                Ok(Decision::Keep(value))
+            }
+            // A rolled-back savepoint takes its audit rows with it, and so its head.
+            Ok(Decision::Discard(value)) => {
+                MultiTransactionManager::rollback_transaction(self.conn)?;
+                Ok(Decision::Discard(value))
+            }
+            Err(error) => {
+                if let Err(rollback) = MultiTransactionManager::rollback_transaction(self.conn) {
+                    tracing::error!("rollback to savepoint failed: {rollback}");
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// The audit chain's head as this transaction sees it, once an audit row was written.
     pub fn chain_head(&mut self) -> &mut Option<ChainHead> {
         &mut self.chain

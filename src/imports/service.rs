@@ -2,11 +2,17 @@
 //! row, then in one transaction resolve every reference and run every document through its
 //! domain service. Any error, or a dry run, rolls the whole transaction back; the report is
 //! the same either way. Every import that reaches its rows is recorded with its report.
+//!
+//! A kind that can ([`Kind::streams`]: invoices) has its file read on a second thread inside
+//! the transaction while its documents are recorded as their rows arrive, so reading and
+//! recording overlap; when the file's order does not allow that, what was recorded is undone
+//! in its savepoint and the whole file is applied at once, to the same result. Other kinds read
+//! the whole file before the transaction begins.
 
 use super::cells::Row;
 use super::guard::Format;
 use super::headers::{match_headers, recognised, HeaderMap, HeaderProblem};
-use super::kinds::{self, Apply, Errors, Fields, Kind, Progress, Sheet};
+use super::kinds::{self, Applied, Apply, Errors, Fields, Kind, Progress, Quiet, Sheet, Streamed};
 use super::limits::Limits;
 use super::lookup::Lookups;
 use super::model::{ImportKind, ImportReport, ImportStatus, RowError, REPORT_LIST_LIMIT};
@@ -17,11 +23,12 @@ use crate::audit;
 use crate::auth::Actor;
 use crate::clock;
 use crate::config::PurchasingRules;
-use crate::db::{Db, Decision};
+use crate::db::{Db, Decision, Tx};
 use crate::error::{AppError, AppResult, FieldError};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::mpsc;
 
 /// Rows searched for the header row (title rows above it are allowed).
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -142,20 +149,23 @@ pub fn columns_of(kind: ImportKind) -> (&'static [super::headers::Column], bool)
     }
 }
 
-fn run_kind<K: Kind>(
+fn run_kind<K>(
     kind: &K,
     db: &Db,
     actor: &Actor,
     settings: &ImportSettings,
     request: ImportRequest,
     progress: &dyn Progress,
-) -> AppResult<ImportReport> {
+) -> AppResult<ImportReport>
+where
+    K: Kind + Sync,
+    K::Line: Send,
+{
     let sha256 = sha256_hex(&request.bytes);
     if let Some(earlier) = db.read_blocking(|conn| repo::committed_with_sha(conn, &sha256))? {
         return Err(duplicate(&earlier));
     }
     progress.phase("reading", None);
-    let started = std::time::Instant::now();
     let mut workbook = Workbook::open(
         &request.bytes,
         &request.file_name,
@@ -171,28 +181,20 @@ fn run_kind<K: Kind>(
         epoch,
         rules: request.rules,
     };
-    let mut errors = Errors::default();
-    let mut lines = Vec::new();
-    let mut rows_read: u64 = 0;
-    workbook.rows(&sheet_name, &mut |row: Row| {
-        if row.number <= map.row {
-            return Flow::More;
-        }
-        rows_read += 1;
-        if rows_read % 1024 == 0 {
-            progress.advance(1024);
-        }
-        let mut fields = Fields::new(&sheet, &row, &mut errors);
-        if let Some(line) = kind.parse(&mut fields, &row) {
-            lines.push(line);
-        }
-        Flow::More
-    })?;
-    progress.advance(rows_read % 1024);
-    let read = started.elapsed();
+    let context = Context {
+        actor,
+        purchasing: &settings.purchasing,
+        sheet: &sheet,
+    };
+    // A kind that cannot stream has its file read before the transaction begins.
+    let mut read_first = if kind.streams() {
+        None
+    } else {
+        Some(read_whole(kind, &mut workbook, &sheet, progress)?)
+    };
     let created_at = clock::now();
     let format = workbook.format();
-    let summary = Summary {
+    let mut summary = Summary {
         kind: request.kind,
         file_name: request.file_name.clone(),
         sha256: sha256.clone(),
@@ -200,42 +202,52 @@ fn run_kind<K: Kind>(
         sheet: sheet_name.clone(),
         map: &map,
         dry_run: request.dry_run,
-        rows_read,
+        rows_read: 0,
         actor: actor.name.clone(),
         created_at: DateTime::from_naive_utc_and_offset(created_at, Utc),
     };
+    let mut errors = Errors::default();
     let decided = db.write_or_discard_blocking(|tx| {
         if let Some(earlier) = repo::committed_with_sha(tx, &sha256)? {
             return Err(duplicate(&earlier));
         }
-        let mut apply = Apply {
-            tx,
-            actor,
-            purchasing: &settings.purchasing,
-            sheet: &sheet,
-            lookups: Lookups::default(),
-            errors: &mut errors,
-            documents: Vec::new(),
-            counts: Default::default(),
-            progress,
-        };
         let started = std::time::Instant::now();
-        kind.apply(&mut apply, lines)?;
+        let streamed = match read_first {
+            Some(_) => None,
+            None => stream(kind, tx, &context, &mut workbook, progress)?,
+        };
+        let (applied, read) = match streamed {
+            Some(streamed) => streamed,
+            None => {
+                let whole = match read_first.take() {
+                    Some(whole) => whole,
+                    None => read_whole(kind, &mut workbook, &sheet, progress)?,
+                };
+                let Whole { lines, mut read } = whole;
+                let mut apply_errors = Errors::default();
+                let mut apply = context.apply(tx, &mut apply_errors, progress);
+                kind.apply(&mut apply, lines)?;
+                let applied = apply.finish();
+                read.errors.append(apply_errors);
+                (applied, read)
+            }
+        };
         tracing::debug!(
             kind = request.kind.as_str(),
-            rows = rows_read,
-            read_ms = read.as_millis() as u64,
+            rows = read.rows,
+            read_ms = read.took.as_millis() as u64,
             apply_ms = started.elapsed().as_millis() as u64,
             "import phases"
         );
-        let (documents, counts) = (apply.documents, apply.counts);
+        summary.rows_read = read.rows;
+        errors = read.errors;
         let failed = !errors.is_empty();
         let status = match (failed, request.dry_run) {
             (true, _) => ImportStatus::Rejected,
             (false, true) => ImportStatus::Validated,
             (false, false) => ImportStatus::Committed,
         };
-        let mut report = summary.report(status, counts, documents);
+        let mut report = summary.report(status, applied.counts, applied.documents);
         if status != ImportStatus::Committed {
             return Ok(Decision::Discard(report));
         }
@@ -292,6 +304,168 @@ fn run_kind<K: Kind>(
         }
     };
     Ok(report)
+}
+
+/// Who imports, under which rules, from which sheet: what every apply phase starts from.
+struct Context<'a> {
+    actor: &'a Actor,
+    purchasing: &'a PurchasingRules,
+    sheet: &'a Sheet<'a>,
+}
+
+impl<'a> Context<'a> {
+    fn apply<'t, 'c>(
+        &'t self,
+        tx: &'t mut Tx<'c>,
+        errors: &'t mut Errors,
+        progress: &'t dyn Progress,
+    ) -> Apply<'t, 'c> {
+        Apply {
+            tx,
+            actor: self.actor,
+            purchasing: self.purchasing,
+            sheet: self.sheet,
+            lookups: Lookups::default(),
+            errors,
+            documents: Vec::new(),
+            counts: Default::default(),
+            progress,
+        }
+    }
+}
+
+/// What reading the file gave besides its lines.
+struct Read {
+    /// The errors of its rows (with, once applied, those of its documents).
+    errors: Errors,
+    /// Data rows read.
+    rows: u64,
+    /// How long reading took.
+    took: std::time::Duration,
+}
+
+/// The file read whole.
+struct Whole<L> {
+    lines: Vec<L>,
+    read: Read,
+}
+
+/// Reads every data row of the sheet and hands each parsed line to `take`, until it has had
+/// enough.
+fn read_lines<K: Kind>(
+    kind: &K,
+    workbook: &mut Workbook<'_>,
+    sheet: &Sheet<'_>,
+    progress: &dyn Progress,
+    take: &mut dyn FnMut(K::Line) -> Flow,
+) -> AppResult<Read> {
+    let started = std::time::Instant::now();
+    let mut errors = Errors::default();
+    let mut rows: u64 = 0;
+    workbook.rows(sheet.name, &mut |row: Row| {
+        if row.number <= sheet.map.row {
+            return Flow::More;
+        }
+        rows += 1;
+        if rows % 1024 == 0 {
+            progress.advance(1024);
+        }
+        let mut fields = Fields::new(sheet, &row, &mut errors);
+        match kind.parse(&mut fields, &row) {
+            Some(line) => take(line),
+            None => Flow::More,
+        }
+    })?;
+    progress.advance(rows % 1024);
+    Ok(Read {
+        errors,
+        rows,
+        took: started.elapsed(),
+    })
+}
+
+fn read_whole<K: Kind>(
+    kind: &K,
+    workbook: &mut Workbook<'_>,
+    sheet: &Sheet<'_>,
+    progress: &dyn Progress,
+) -> AppResult<Whole<K::Line>> {
+    let mut lines = Vec::new();
+    let read = read_lines(kind, workbook, sheet, progress, &mut |line| {
+        lines.push(line);
+        Flow::More
+    })?;
+    Ok(Whole { lines, read })
+}
+
+/// Lines the reader sends at a time.
+const STREAM_CHUNK_LINES: usize = 1_024;
+/// Chunks the reader may be ahead of the apply phase.
+const STREAM_CHUNKS_AHEAD: usize = 16;
+
+/// Reads the file on a second thread while this one applies its lines as they come
+/// ([`Kind::apply_streamed`]) in a savepoint; the two overlap, so the import takes about as
+/// long as the longer of them. `None` when the kind finds it needs the whole file: what it
+/// applied is undone (and the reader stopped).
+fn stream<K>(
+    kind: &K,
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    workbook: &mut Workbook<'_>,
+    progress: &dyn Progress,
+) -> AppResult<Option<(Applied, Read)>>
+where
+    K: Kind + Sync,
+    K::Line: Send,
+{
+    std::thread::scope(|scope| {
+        let (send, receive) = mpsc::sync_channel::<Vec<K::Line>>(STREAM_CHUNKS_AHEAD);
+        let sheet = context.sheet;
+        let reader = scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(STREAM_CHUNK_LINES);
+            let read = read_lines(kind, workbook, sheet, progress, &mut |line| {
+                chunk.push(line);
+                if chunk.len() < STREAM_CHUNK_LINES {
+                    return Flow::More;
+                }
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(STREAM_CHUNK_LINES));
+                match send.send(full) {
+                    Ok(()) => Flow::More,
+                    // The apply phase stopped: nothing more is wanted.
+                    Err(_) => Flow::Enough,
+                }
+            });
+            if !chunk.is_empty() {
+                let _ = send.send(chunk);
+            }
+            read
+        });
+        let mut apply_errors = Errors::default();
+        let applied = tx.savepoint_deciding(|tx| {
+            let mut apply = context.apply(tx, &mut apply_errors, &Quiet);
+            let mut lines = receive.into_iter().flatten();
+            Ok(match kind.apply_streamed(&mut apply, &mut lines)? {
+                Streamed::Applied => Decision::Keep(Some(apply.finish())),
+                Streamed::NeedsWholeFile => Decision::Discard(None),
+            })
+        });
+        // The receiver is gone with the savepoint's work, so a reader still going stops at its
+        // next chunk; a file the reader refused is the error to report.
+        let read = reader.join().map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "the spreadsheet reader stopped unexpectedly"
+            ))
+        })?;
+        match applied {
+            Err(error) => Err(read.err().unwrap_or(error)),
+            Ok(Decision::Keep(Some(applied))) => {
+                let mut read = read?;
+                read.errors.append(apply_errors);
+                Ok(Some((applied, read)))
+            }
+            Ok(Decision::Keep(None) | Decision::Discard(_)) => Ok(None),
+        }
+    })
 }
 
 /// What every report says about the file, gathered before the transaction.

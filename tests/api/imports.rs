@@ -960,6 +960,70 @@ async fn imports_invoices_see_the_invoices_above_them(app: TestApp) {
     assert_eq!(invoices(&app).await.len(), 4, "nothing more was recorded");
 }
 
+/// The rows of one invoice need not be together: an invoice whose rows are apart is one
+/// invoice with every line in the order of its rows, and the invoices come in the order of
+/// their first rows. A credit memo naming an invoice above it in the same file is refused
+/// (that invoice is not approved yet), as one naming an invoice below it is.
+async fn imports_invoices_whose_rows_are_apart(app: TestApp) {
+    fixture(&app, "APT", None, "100000.00").await;
+    let row = |number: &str, description: &str, amount: &str| {
+        format!(
+            "{number}|Vendor APT|date:2026-05-10||EUR|||APT|capex|CC-1|{description}|||{amount}|num:20"
+        )
+    };
+    let file = xlsx(
+        "Invoices",
+        &[
+            INVOICE_HEADER,
+            &row("INV-1", "First", "100.00"),
+            &row("INV-2", "Second", "200.00"),
+            &row("inv 1", "Third", "300.00"),
+        ],
+    );
+    let imported = upload(&app, Finance, file, "apart.xlsx", "invoices", &[])
+        .await
+        .expect(201);
+    assert_eq!(counts(&imported.body), (2, 0, 0), "{}", imported.text);
+    assert_eq!(
+        documents(&imported.body, "label"),
+        ["INV-1 (on_hold)", "INV-2 (on_hold)"]
+    );
+    let rows: Vec<(u64, u64)> = imported.body["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .map(|d| {
+            (
+                d["first_row"].as_u64().unwrap_or(0),
+                d["last_row"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [(2, 4), (3, 3)]);
+    let all = invoices(&app).await;
+    let lines: Vec<&str> = all["INV-1"]["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| s(&l["description"]))
+        .collect();
+    assert_eq!(lines, ["First", "Third"]);
+    assert_eq!(totals(&all["INV-1"]), ("400.00", "80.00", "480.00"));
+
+    let header = format!("{INVOICE_HEADER}|Kind|Original Invoice");
+    let file = xlsx(
+        "Invoices",
+        &[
+            &header,
+            "INV-3|Vendor APT|date:2026-05-11||EUR|||APT|capex|CC-1|Thing|||50.00|num:20||",
+            "CM-3|Vendor APT|date:2026-05-12||EUR|||APT|capex|CC-1|Refund|||10.00|num:20|credit_memo|INV-3",
+        ],
+    );
+    let refused = upload(&app, Finance, file, "credit.xlsx", "invoices", &[]).await;
+    expect_rejected(refused, &[("Q3", "invoice_not_approved")]);
+    assert_eq!(invoices(&app).await.len(), 2, "nothing more was recorded");
+}
+
 /// A file larger than one recording batch: what the first batch billed counts, exactly once,
 /// for the invoices of the next. The order's line received 5 more units than the first batch
 /// bills: an invoice for those 5 matches, and one for a sixth is held.
@@ -1520,6 +1584,7 @@ both_engines!(
     imports_budget_lines_with_monthly_phasing,
     imports_invoices_matched_against_a_received_order,
     imports_invoices_see_the_invoices_above_them,
+    imports_invoices_whose_rows_are_apart,
     imports_invoices_across_recording_batches,
     imports_invoices_bad_rows_each_named_with_an_error_workbook,
     imports_purchase_orders_as_numbered_drafts,

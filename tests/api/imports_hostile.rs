@@ -66,6 +66,20 @@ async fn imports_limits_are_settings(app: TestApp) {
     upload(&small, Procurement, rows.into(), "four.csv", "vendors", &[])
         .await
         .expect_problem(422, "too_many_rows");
+    // Invoices are recorded while the file is still being read: the limit stops them as well.
+    let invoices = "Invoice Number,Vendor,Invoice Date,Currency,Amount\r\n\
+                    INV-1,A Ltd,2026-05-01,EUR,10.00\r\nINV-2,A Ltd,2026-05-02,EUR,10.00\r\n\
+                    INV-3,A Ltd,2026-05-03,EUR,10.00\r\nINV-4,A Ltd,2026-05-04,EUR,10.00\r\n";
+    upload(
+        &small,
+        Finance,
+        invoices.into(),
+        "four.csv",
+        "invoices",
+        &[],
+    )
+    .await
+    .expect_problem(422, "too_many_rows");
     let three = "Name\r\nA Ltd\r\nB Ltd\r\nC Ltd\r\n";
     upload(
         &small,

@@ -9,7 +9,7 @@
 //! A line gives Quantity and Unit Price, or only Amount (then it is one unit at that price),
 //! or all three, which must agree to the cent (quantity × price rounded half-even).
 
-use super::{agree, group_by, split_path, Apply, Fields, Kind};
+use super::{agree, group_by, split_path, Apply, Fields, Kind, Streamed};
 use crate::budgets::model::BudgetCategory;
 use crate::error::AppResult;
 use crate::imports::cells::Row;
@@ -347,49 +347,147 @@ impl Kind for Invoices {
     }
 
     fn apply(&self, apply: &mut Apply<'_, '_>, lines: Vec<Line>) -> AppResult<()> {
-        let invoices = group_by(lines, |l| {
-            (
-                l.vendor.trim().to_lowercase(),
-                crate::invoices::model::normalise_number(&l.number),
-            )
-        });
+        let invoices = group_by(lines, invoice_key);
         apply.progress.phase(
             "recording invoices",
             Some(invoices.iter().map(|i| i.len() as u64).sum()),
         );
-        let in_file: HashSet<(String, String)> = invoices
+        let in_file: HashSet<Key> = invoices
             .iter()
             .filter(|i| i[0].header.kind == InvoiceKind::Invoice)
-            .map(|i| {
-                (
-                    i[0].vendor.trim().to_lowercase(),
-                    crate::invoices::model::normalise_number(&i[0].number),
-                )
-            })
+            .map(|i| invoice_key(&i[0]))
             .collect();
-        let mut recorder = Recorder::new(apply.actor, apply.purchasing);
-        let mut batch = Vec::new();
-        let mut batch_lines = 0;
-        let mut batches = 0u32;
+        let mut batcher = Batcher::new(apply, in_file);
         for invoice in invoices {
-            if let Some(ready) = prepare(apply, &in_file, invoice)? {
-                batch_lines += ready.rows.len();
-                batch.push(ready);
+            batcher.add(apply, invoice)?;
+        }
+        batcher.finish(apply)
+    }
+
+    fn streams(&self) -> bool {
+        true
+    }
+
+    /// Each invoice is whole once a row of another begins, when the rows of every invoice are
+    /// together (as exports write them); the invoices then reach the recorder in the order
+    /// [`Kind::apply`] gives them. A file whose invoice comes back after another, or whose
+    /// credit memo names an invoice further down, needs the whole file.
+    fn apply_streamed(
+        &self,
+        apply: &mut Apply<'_, '_>,
+        lines: &mut dyn Iterator<Item = Line>,
+    ) -> AppResult<Streamed> {
+        let mut batcher = Batcher::new(apply, HashSet::new());
+        let mut met: HashSet<Key> = HashSet::new();
+        let mut invoice: Vec<Line> = Vec::new();
+        let mut current: Option<Key> = None;
+        for line in lines {
+            let key = invoice_key(&line);
+            if current.as_ref() != Some(&key) {
+                if !invoice.is_empty() {
+                    batcher.add(apply, std::mem::take(&mut invoice))?;
+                }
+                if !met.insert(key.clone()) {
+                    return Ok(Streamed::NeedsWholeFile);
+                }
+                current = Some(key);
             }
-            if batch_lines >= BATCH_LINES {
-                record(apply, &mut recorder, std::mem::take(&mut batch))?;
-                batch_lines = 0;
-                batches += 1;
-                // Once the first batch is in, the planner is told the tables are large; later
-                // growth only scales its estimates (it multiplies by the pages the tables now
-                // take), so the index plans stay.
-                if batches == 1 {
-                    crate::db::refresh_statistics(apply.tx, &["invoices", "invoice_lines"])?;
+            invoice.push(line);
+        }
+        if !invoice.is_empty() {
+            batcher.add(apply, invoice)?;
+        }
+        if batcher.credits_an_invoice_further_down() {
+            return Ok(Streamed::NeedsWholeFile);
+        }
+        batcher.finish(apply)?;
+        Ok(Streamed::Applied)
+    }
+}
+
+/// Rows with the same key make one invoice: the vendor as written (ignoring case and outer
+/// spaces) and the normalised invoice number.
+type Key = (String, String);
+
+fn invoice_key(line: &Line) -> Key {
+    (
+        line.vendor.trim().to_lowercase(),
+        crate::invoices::model::normalise_number(&line.number),
+    )
+}
+
+/// Invoices of the file on their way to the recorder, in batches of [`BATCH_LINES`] lines.
+struct Batcher<'r> {
+    recorder: Recorder<'r>,
+    batch: Vec<Ready>,
+    batch_lines: usize,
+    batches: u32,
+    /// Invoices (not credit memos) of the file: all of them, or those met so far.
+    in_file: HashSet<Key>,
+    /// The invoices credit memos named when the invoice was not (yet) among `in_file`.
+    named_originals: Vec<Key>,
+}
+
+impl<'r> Batcher<'r> {
+    fn new(apply: &Apply<'r, '_>, in_file: HashSet<Key>) -> Self {
+        Batcher {
+            recorder: Recorder::new(apply.actor, apply.purchasing),
+            batch: Vec::new(),
+            batch_lines: 0,
+            batches: 0,
+            in_file,
+            named_originals: Vec::new(),
+        }
+    }
+
+    /// Resolves an invoice's references and records the batch once it is full.
+    fn add(&mut self, apply: &mut Apply<'_, '_>, invoice: Vec<Line>) -> AppResult<()> {
+        let first = &invoice[0];
+        match (&first.header.kind, &first.header.original_invoice) {
+            (InvoiceKind::Invoice, _) => {
+                self.in_file.insert(invoice_key(first));
+            }
+            (InvoiceKind::CreditMemo, Some(original)) => {
+                let key = (
+                    first.vendor.trim().to_lowercase(),
+                    crate::invoices::model::normalise_number(original),
+                );
+                if !self.in_file.contains(&key) {
+                    self.named_originals.push(key);
                 }
             }
+            (InvoiceKind::CreditMemo, None) => {}
         }
-        record(apply, &mut recorder, batch)?;
-        let timings = recorder.timings();
+        if let Some(ready) = prepare(apply, &self.in_file, invoice)? {
+            self.batch_lines += ready.rows.len();
+            self.batch.push(ready);
+        }
+        if self.batch_lines >= BATCH_LINES {
+            record(apply, &mut self.recorder, std::mem::take(&mut self.batch))?;
+            self.batch_lines = 0;
+            self.batches += 1;
+            // Once the first batch is in, the planner is told the tables are large; later
+            // growth only scales its estimates (it multiplies by the pages the tables now
+            // take), so the index plans stay.
+            if self.batches == 1 {
+                crate::db::refresh_statistics(apply.tx, &["invoices", "invoice_lines"])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a credit memo named an invoice that came later in the file (it was checked
+    /// as an invoice already recorded, but is one of this same file).
+    fn credits_an_invoice_further_down(&self) -> bool {
+        self.named_originals
+            .iter()
+            .any(|key| self.in_file.contains(key))
+    }
+
+    /// Records the last batch.
+    fn finish(mut self, apply: &mut Apply<'_, '_>) -> AppResult<()> {
+        record(apply, &mut self.recorder, std::mem::take(&mut self.batch))?;
+        let timings = self.recorder.timings();
         tracing::debug!(
             check_ms = timings.check.as_millis() as u64,
             write_ms = timings.write.as_millis() as u64,
@@ -527,7 +625,7 @@ fn locate(path: &str) -> (usize, Option<String>) {
 /// them is wrong (each error recorded on its cell).
 fn prepare(
     apply: &mut Apply<'_, '_>,
-    in_file: &HashSet<(String, String)>,
+    in_file: &HashSet<Key>,
     invoice: Vec<Line>,
 ) -> AppResult<Option<Ready>> {
     let rows: Vec<u32> = invoice.iter().map(|l| l.row).collect();

@@ -53,6 +53,13 @@ impl Errors {
         self.count == 0
     }
 
+    /// Adds `later`'s errors after these.
+    pub fn append(&mut self, later: Errors) {
+        let room = MAX_KEPT_ERRORS.saturating_sub(self.kept.len());
+        self.kept.extend(later.kept.into_iter().take(room));
+        self.count += later.count;
+    }
+
     /// The kept errors, sorted by row and column.
     pub fn into_sorted(mut self) -> (Vec<RowError>, u64) {
         self.kept.sort_by(|a, b| {
@@ -375,7 +382,24 @@ pub struct Apply<'t, 'c> {
     pub progress: &'t dyn Progress,
 }
 
+/// What an apply phase did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Documents created or updated, in file order.
+    pub documents: Vec<ImportedDocument>,
+    /// What was done.
+    pub counts: Counts,
+}
+
 impl Apply<'_, '_> {
+    /// What was done.
+    pub fn finish(self) -> Applied {
+        Applied {
+            documents: self.documents,
+            counts: self.counts,
+        }
+    }
+
     /// Records an error at `row` on `field`.
     pub fn fail(
         &mut self,
@@ -559,6 +583,31 @@ pub trait Kind {
     fn parse(&self, fields: &mut Fields<'_>, row: &Row) -> Option<Self::Line>;
     /// Resolves references and calls the services for every line, recording errors.
     fn apply(&self, apply: &mut Apply<'_, '_>, lines: Vec<Self::Line>) -> AppResult<()>;
+    /// Whether the kind can apply lines while the file is still being read
+    /// ([`Kind::apply_streamed`]).
+    fn streams(&self) -> bool {
+        false
+    }
+    /// Applies lines as the reader sends them, to the same effect as [`Kind::apply`] over the
+    /// whole file, or finds that the file's order does not allow it (the rows of one document
+    /// are not together, say) and says so: the import then undoes what was applied and
+    /// applies the whole file at once.
+    fn apply_streamed(
+        &self,
+        _apply: &mut Apply<'_, '_>,
+        _lines: &mut dyn Iterator<Item = Self::Line>,
+    ) -> AppResult<Streamed> {
+        Ok(Streamed::NeedsWholeFile)
+    }
+}
+
+/// What [`Kind::apply_streamed`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streamed {
+    /// Every line was applied, as [`Kind::apply`] would have.
+    Applied,
+    /// Applying as the lines came would differ from applying the whole file: undo it.
+    NeedsWholeFile,
 }
 
 /// Checks that the rows of one document agree on a header field; records an error on each
