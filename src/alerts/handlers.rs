@@ -44,7 +44,13 @@ pub async fn list_alerts(
     query: Query<AlertQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadAlerts,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = AlertFilter {
         id: None,
         status: query.status,

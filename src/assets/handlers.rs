@@ -96,7 +96,13 @@ pub async fn list_assets(
             "is for /api/v1/assets/export",
         ));
     }
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadAssets,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = query.filter();
     let page = caller
         .read(&state.db, Action::ReadAssets, move |conn| {
@@ -404,6 +410,18 @@ fn query_decimal(field: &str, text: Option<&str>, default: Decimal) -> AppResult
     }
 }
 
+/// The salvage value and method a depreciation query asks for.
+fn depreciation_terms(query: &DepreciationQuery) -> AppResult<(Decimal, DepreciationMethod)> {
+    let salvage = query_decimal("salvage", query.salvage.as_deref(), Decimal::ZERO)?;
+    let method = match query.method.unwrap_or(MethodName::StraightLine) {
+        MethodName::StraightLine => DepreciationMethod::StraightLine,
+        MethodName::DecliningBalance => DepreciationMethod::DecliningBalance {
+            factor: query_decimal("factor", query.factor.as_deref(), Decimal::TWO)?,
+        },
+    };
+    Ok((salvage, method))
+}
+
 /// An asset's depreciation schedule from its cost (known once its invoice is approved).
 #[utoipa::path(tag = "assets", params(("id" = i64, Path, description = "Asset id"), DepreciationQuery), responses((status = 200, description = "The schedule", body = DepreciationSchedule)))]
 #[get("/assets/{id}/depreciation")]
@@ -414,13 +432,9 @@ pub async fn asset_depreciation(
     query: Query<DepreciationQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let salvage = query_decimal("salvage", query.salvage.as_deref(), Decimal::ZERO)?;
-    let method = match query.method.unwrap_or(MethodName::StraightLine) {
-        MethodName::StraightLine => DepreciationMethod::StraightLine,
-        MethodName::DecliningBalance => DepreciationMethod::DecliningBalance {
-            factor: query_decimal("factor", query.factor.as_deref(), Decimal::TWO)?,
-        },
-    };
+    let (salvage, method) = caller
+        .checked(&state.db, Action::ReadAssets, depreciation_terms(&query))
+        .await?;
     let id = id.into_inner();
     let life = query.life_years;
     let (asset, periods) = caller

@@ -93,7 +93,13 @@ pub async fn list_audit(
     query: Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadAudit,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = AuditFilter {
         entity: query.entity,
         entity_id: query.id,

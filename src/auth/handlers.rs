@@ -63,6 +63,21 @@ impl Caller {
         .await
     }
 
+    /// The outcome of the request's own checks (its query's values), given back only to a
+    /// caller whose token holds and may do `action`: a request without a valid token is a 401,
+    /// and one without the permission a 403, whatever else is wrong with it. The token is
+    /// looked up here only when the checks failed; otherwise [`Caller::read`] checks it.
+    pub async fn checked<T>(&self, db: &Db, action: Action, checks: AppResult<T>) -> AppResult<T> {
+        let invalid = match checks {
+            Ok(value) => return Ok(value),
+            Err(invalid) => invalid,
+        };
+        let token = self.token.clone();
+        db.lookup(move |conn| authenticate(conn, &token)?.require(action))
+            .await?;
+        Err(invalid)
+    }
+
     /// Like [`Caller::read`] for a keyed read of one record, through [`Db::lookup`].
     pub async fn lookup<T, F>(self, db: &Db, action: Action, work: F) -> AppResult<T>
     where

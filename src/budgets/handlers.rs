@@ -160,7 +160,13 @@ pub async fn list_budget_lines(
     query: Query<BudgetLineQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadBudgets,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = LineFilter {
         project_id: query.project_id,
         category: query.category,

@@ -102,7 +102,13 @@ pub async fn portfolio_burn_chart(
     caller: Caller,
     query: Query<PortfolioChartQuery>,
 ) -> AppResult<HttpResponse> {
-    let currency = currency_param(query.0.currency.as_deref())?;
+    let currency = caller
+        .checked(
+            &state.db,
+            Action::ReadBudgets,
+            currency_param(query.0.currency.as_deref()),
+        )
+        .await?;
     let as_of = query.0.as_of.unwrap_or_else(today);
     let (currency, series) = caller
         .read(&state.db, Action::ReadBudgets, move |conn| {

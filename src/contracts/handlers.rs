@@ -250,7 +250,13 @@ pub async fn list_contracts(
     query: Query<ContractQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadContracts,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = ContractFilter {
         vendor_id: query.vendor_id,
         project_id: query.project_id,

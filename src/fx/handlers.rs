@@ -150,7 +150,13 @@ pub async fn list_fx_rates(
     query: Query<FxRateQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadFxRates,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = RateFilter {
         from: query.from.map(|c| c.trim().to_uppercase()),
         to: query.to.map(|c| c.trim().to_uppercase()),
@@ -196,15 +202,8 @@ pub async fn create_fx_rate(
     .await
 }
 
-/// Convert an amount at the latest rate on or before a date.
-#[utoipa::path(tag = "fx-rates", params(ConvertQuery), responses((status = 200, description = "The conversion", body = ConversionView)))]
-#[get("/fx-rates/convert")]
-pub async fn convert_amount(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: Query<ConvertQuery>,
-) -> AppResult<HttpResponse> {
-    let query = query.0;
+/// The amount and target currency a conversion query asks for.
+fn conversion_terms(query: &ConvertQuery) -> AppResult<(Money, Currency)> {
     let mut v = Validator::new();
     let from = v.check("from", Currency::parse(query.from.trim()));
     let to = v.check("to", Currency::parse(query.to.trim()));
@@ -214,9 +213,24 @@ pub async fn convert_amount(
         _ => None,
     };
     v.finish()?;
-    let (Some(money), Some(to)) = (money, to) else {
-        return Err(crate::error::AppError::invalid("amount", "is required"));
-    };
+    match (money, to) {
+        (Some(money), Some(to)) => Ok((money, to)),
+        _ => Err(crate::error::AppError::invalid("amount", "is required")),
+    }
+}
+
+/// Convert an amount at the latest rate on or before a date.
+#[utoipa::path(tag = "fx-rates", params(ConvertQuery), responses((status = 200, description = "The conversion", body = ConversionView)))]
+#[get("/fx-rates/convert")]
+pub async fn convert_amount(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<ConvertQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.0;
+    let (money, to) = caller
+        .checked(&state.db, Action::ReadFxRates, conversion_terms(&query))
+        .await?;
     let date = query.date;
     let conversion = caller
         .read(&state.db, Action::ReadFxRates, move |conn| {

@@ -154,7 +154,10 @@ fn is_json(content_type: &str) -> bool {
 /// Query parameters parsed into `T`; a bad or unknown parameter is a 400 naming it, but only
 /// to a caller whose token holds: a request without a valid token is a 401 whatever its query
 /// (authentication comes before validation; the proof suite found two endpoints answering a
-/// revoked token's bad query with a 400).
+/// revoked token's bad query with a 400). The extractor does not know the endpoint's
+/// permission, so a query that does not parse is a 400 to any valid token; the values a
+/// handler checks itself go through [`crate::auth::Caller::checked`], which also puts the
+/// permission (403) first.
 #[derive(Debug, Clone)]
 pub struct Query<T>(pub T);
 

@@ -134,7 +134,13 @@ pub async fn list_invoices(
     query: Query<InvoiceQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadPurchasing,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = InvoiceFilter {
         status: query.status.map(|s| s.as_str().to_string()),
         vendor_id: query.vendor_id,

@@ -7,11 +7,11 @@ use super::portfolio::Portfolio;
 use super::projection::{Forecast, DEFAULT_WINDOW};
 use super::{Figure, Ledger};
 use crate::auth::{Action, Actor, Caller};
+use crate::charts::handlers::currency_param;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{JsonBody, Query};
 use crate::http::AppState;
 use crate::money::json::JsonDecimal;
-use crate::money::Currency;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{NaiveDate, Utc};
@@ -146,12 +146,13 @@ pub async fn portfolio_ledger(
     caller: Caller,
     query: Query<PortfolioQuery>,
 ) -> AppResult<HttpResponse> {
-    let reporting = match query.0.currency.as_deref() {
-        None => None,
-        Some(code) => Some(Currency::parse(code.trim()).map_err(|e| {
-            AppError::bad_request_field("invalid_query", "currency", e.to_string())
-        })?),
-    };
+    let reporting = caller
+        .checked(
+            &state.db,
+            Action::ReadBudgets,
+            currency_param(query.0.currency.as_deref()),
+        )
+        .await?;
     let as_of = query.0.as_of.unwrap_or_else(today);
     let portfolio = caller
         .read(&state.db, Action::ReadBudgets, move |conn| {

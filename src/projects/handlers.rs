@@ -148,7 +148,13 @@ pub async fn list_projects(
     query: Query<ProjectQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadProjects,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = ProjectFilter {
         status: query.status,
         currency: query.currency.map(|c| c.trim().to_uppercase()),

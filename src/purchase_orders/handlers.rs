@@ -175,7 +175,13 @@ pub async fn list_purchase_orders(
     query: Query<PurchaseOrderQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadPurchasing,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = PoFilter {
         status: query.status,
         vendor_id: query.vendor_id,

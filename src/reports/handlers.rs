@@ -4,12 +4,12 @@
 use super::model::*;
 use super::service;
 use crate::auth::{Action, Caller};
+use crate::charts::handlers::currency_param;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::export::xlsx::CONTENT_TYPE as XLSX;
 use crate::http::extract::Query;
 use crate::http::AppState;
-use crate::money::Currency;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -120,9 +120,9 @@ async fn budget_vs_actual(
     caller: Caller,
     q: BudgetVsActualQuery,
 ) -> AppResult<BudgetVsActual> {
-    let project = id_filter("project_id", q.project_id)?;
-    let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
     run(state, caller, Action::ReadBudgets, move |conn| {
+        let project = id_filter("project_id", q.project_id)?;
+        let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
         service::budget_vs_actual(conn, project, as_of)
     })
     .await
@@ -169,8 +169,8 @@ pub struct ProjectQuery {
 }
 
 async fn accruals(state: &AppState, caller: Caller, q: ProjectQuery) -> AppResult<Accruals> {
-    let project = id_filter("project_id", q.project_id)?;
     run(state, caller, Action::ReadPurchasing, move |conn| {
+        let project = id_filter("project_id", q.project_id)?;
         service::accruals(conn, project)
     })
     .await
@@ -209,8 +209,8 @@ async fn open_commitments(
     caller: Caller,
     q: ProjectQuery,
 ) -> AppResult<OpenCommitments> {
-    let project = id_filter("project_id", q.project_id)?;
     run(state, caller, Action::ReadPurchasing, move |conn| {
+        let project = id_filter("project_id", q.project_id)?;
         service::open_commitments(conn, project)
     })
     .await
@@ -269,16 +269,11 @@ async fn vendor_spend(
     caller: Caller,
     q: VendorSpendQuery,
 ) -> AppResult<VendorSpend> {
-    let (from, to) = window(q.from, q.to)?;
-    let vendor = id_filter("vendor_id", q.vendor_id)?;
-    let reporting = match q.currency.as_deref() {
-        None => None,
-        Some(code) => Some(Currency::parse(code.trim()).map_err(|e| {
-            AppError::bad_request_field("invalid_query", "currency", e.to_string())
-        })?),
-    };
-    let group = q.group.unwrap_or_default();
     run(state, caller, Action::ReadPurchasing, move |conn| {
+        let (from, to) = window(q.from, q.to)?;
+        let vendor = id_filter("vendor_id", q.vendor_id)?;
+        let reporting = currency_param(q.currency.as_deref())?;
+        let group = q.group.unwrap_or_default();
         service::vendor_spend(conn, group, from, to, vendor, reporting)
     })
     .await
@@ -326,8 +321,8 @@ async fn invoices_on_hold(
     caller: Caller,
     q: HoldQuery,
 ) -> AppResult<InvoicesOnHold> {
-    let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
     run(state, caller, Action::ReadPurchasing, move |conn| {
+        let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
         service::invoices_on_hold(conn, as_of)
     })
     .await
@@ -382,9 +377,9 @@ async fn sla_credits(
     caller: Caller,
     q: SlaCreditsQuery,
 ) -> AppResult<SlaCredits> {
-    let (from, to) = window(q.from, q.to)?;
-    let vendor = id_filter("vendor_id", q.vendor_id)?;
     run(state, caller, Action::ReadContracts, move |conn| {
+        let (from, to) = window(q.from, q.to)?;
+        let vendor = id_filter("vendor_id", q.vendor_id)?;
         service::sla_credits(conn, from, to, vendor)
     })
     .await
@@ -441,11 +436,11 @@ async fn vendor_scorecard(
     caller: Caller,
     q: ScorecardQuery,
 ) -> AppResult<VendorScorecard> {
-    let (from, to) = window(q.from, q.to)?;
-    let vendor = id_filter("vendor_id", q.vendor_id)?;
-    let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
-    let period = q.period.unwrap_or_default();
     run(state, caller, Action::ReadPurchasing, move |conn| {
+        let (from, to) = window(q.from, q.to)?;
+        let vendor = id_filter("vendor_id", q.vendor_id)?;
+        let as_of = day("as_of", q.as_of)?.unwrap_or_else(today);
+        let period = q.period.unwrap_or_default();
         service::vendor_scorecard(conn, vendor, from, to, as_of, period)
     })
     .await

@@ -110,7 +110,13 @@ pub async fn list_vendors(
     query: Query<VendorQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let window = PageWindow::parse(query.limit, query.cursor.as_deref())?;
+    let window = caller
+        .checked(
+            &state.db,
+            Action::ReadVendors,
+            PageWindow::parse(query.limit, query.cursor.as_deref()),
+        )
+        .await?;
     let filter = VendorFilter {
         status: query.status,
         tag: query.tag.map(|t| t.trim().to_lowercase()),

@@ -342,6 +342,46 @@ async fn revoked_token_is_401(app: TestApp) {
     )
     .await
     .expect_problem(401, "unauthorized");
+    // Authentication, then permission, then the request's own checks: a bad query value is
+    // a 401 with the revoked token and a 403 for an evaluator (who may read none of these);
+    // only a caller who may read is told what is wrong with the query.
+    for path in [
+        "/api/v1/vendors?limit=0",
+        "/api/v1/projects?cursor=x",
+        "/api/v1/invoices?limit=0",
+        "/api/v1/assets?limit=201",
+        "/api/v1/audit?limit=0",
+        "/api/v1/fx-rates?limit=0",
+        "/api/v1/purchase-orders?limit=0",
+        "/api/v1/budget-lines?limit=0",
+        "/api/v1/alerts?limit=0",
+        "/api/v1/contracts?limit=0",
+        "/api/v1/fx-rates/convert?from=EUR&to=USD&amount=ten&date=2026-01-01",
+        "/api/v1/assets/1/depreciation?life_years=5&salvage=abc",
+        "/api/v1/ledger?currency=EURO",
+        "/api/v1/portfolio/burn-chart.svg?currency=EURO",
+        "/api/v1/reports/budget-vs-actual?project_id=0",
+        "/api/v1/reports/accruals?project_id=0",
+        "/api/v1/reports/open-commitments?project_id=0",
+        "/api/v1/reports/vendor-spend?from=2027-01-01&to=2026-01-01",
+        "/api/v1/reports/invoices-on-hold?as_of=1800-01-01",
+        "/api/v1/reports/sla-credits?vendor_id=0",
+        "/api/v1/reports/vendor-scorecard?vendor_id=0",
+    ] {
+        app.send(Method::GET, path, Some(&token), None, &[])
+            .await
+            .expect_problem(401, "unauthorized");
+        app.get(path, Evaluator)
+            .await
+            .expect_problem(403, "forbidden");
+        let told = app.get(path, Admin).await;
+        assert!(
+            [400, 422].contains(&told.status.as_u16()),
+            "{path}: {} {}",
+            told.status,
+            told.text
+        );
+    }
     // other tokens are unaffected
     app.get("/api/v1/vendors", Procurement).await.expect(200);
     // the revocation is audited
