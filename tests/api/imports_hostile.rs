@@ -6,6 +6,7 @@
 
 use crate::helpers::{id_of, s, Resp, TestApp};
 use crate::imports::{report_of, upload, upload_fixture, IMPORTS};
+use crate::p2p_fixtures::{fixture, INVOICES};
 use procura::auth::Role::{Admin, Finance, Pm, Procurement, Viewer};
 use reqwest::multipart::{Form, Part};
 
@@ -92,6 +93,52 @@ async fn imports_limits_are_settings(app: TestApp) {
     .await
     .expect(201);
     assert_healthy_and_untouched(&app).await;
+}
+
+/// The invoice import records invoices while it reads: a limit met after a whole batch was
+/// recorded still leaves nothing behind, invoices or audit rows.
+async fn imports_stopped_after_recording_leave_nothing(app: TestApp) {
+    use procura::imports::kinds::invoices::BATCH_LINES;
+    let lines_per_invoice = 10;
+    let rows = BATCH_LINES + 2_000;
+    let limited = TestApp::spawn_with(app.engine, |settings| {
+        settings.import_limits.max_rows = rows - 1;
+    })
+    .await
+    .expect("the engine of the test is available");
+    fixture(&limited, "LIM", None, "100000000.00").await;
+    let mut csv = String::from(
+        "Invoice Number,Vendor,Invoice Date,Currency,Project,Category,Cost Center,Amount\r\n",
+    );
+    for n in 0..rows {
+        // Each invoice its own total, so that none is a suspected duplicate of another.
+        let invoice = n / lines_per_invoice;
+        csv.push_str(&format!(
+            "INV-{invoice:05},Vendor LIM,2026-05-10,EUR,LIM,capex,CC-1,{}.00\r\n",
+            invoice + 1
+        ));
+    }
+    upload(
+        &limited,
+        Finance,
+        csv.into_bytes(),
+        "many.csv",
+        "invoices",
+        &[],
+    )
+    .await
+    .expect_problem(422, "too_many_rows");
+    assert!(
+        limited.list_all(INVOICES, Finance).await.is_empty(),
+        "no invoice was kept"
+    );
+    assert!(
+        limited
+            .list_all("/api/v1/audit?entity=invoice", Admin)
+            .await
+            .is_empty(),
+        "no invoice was audited"
+    );
 }
 
 async fn post_form(app: &TestApp, form: Form) -> Resp {
@@ -231,6 +278,7 @@ async fn imports_need_the_kinds_write_permission(app: TestApp) {
 both_engines!(
     imports_hostile_files_are_refused,
     imports_limits_are_settings,
+    imports_stopped_after_recording_leave_nothing,
     imports_form_and_header_problems_are_named,
     imports_need_the_kinds_write_permission,
 );
