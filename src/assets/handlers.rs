@@ -80,6 +80,31 @@ impl AssetQuery {
     }
 }
 
+/// The page a listing asks for (`format` belongs to the export).
+fn listing_window(query: &AssetQuery) -> AppResult<PageWindow> {
+    if query.format.is_some() {
+        return Err(AppError::bad_request_field(
+            "invalid_query",
+            "format",
+            "is for /api/v1/assets/export",
+        ));
+    }
+    PageWindow::parse(query.limit, query.cursor.as_deref())
+}
+
+/// Whether an export asks for xlsx (or CSV, the default).
+fn export_is_xlsx(query: &AssetQuery) -> AppResult<bool> {
+    match query.format.as_deref() {
+        None | Some("csv") => Ok(false),
+        Some("xlsx") => Ok(true),
+        Some(other) => Err(AppError::bad_request_field(
+            "invalid_query",
+            "format",
+            format!("`{other}` is not an export format (csv or xlsx)"),
+        )),
+    }
+}
+
 /// List assets, by id.
 #[utoipa::path(tag = "assets", params(AssetQuery), responses((status = 200, description = "A page of assets", body = Page<Asset>)))]
 #[get("/assets")]
@@ -89,19 +114,8 @@ pub async fn list_assets(
     query: Query<AssetQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    if query.format.is_some() {
-        return Err(AppError::bad_request_field(
-            "invalid_query",
-            "format",
-            "is for /api/v1/assets/export",
-        ));
-    }
     let window = caller
-        .checked(
-            &state.db,
-            Action::ReadAssets,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
-        )
+        .checked(&state.db, Action::ReadAssets, listing_window(&query))
         .await?;
     let filter = query.filter();
     let page = caller
@@ -125,17 +139,9 @@ pub async fn export_assets(
     query: Query<AssetQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.0;
-    let xlsx = match query.format.as_deref() {
-        None | Some("csv") => false,
-        Some("xlsx") => true,
-        Some(other) => {
-            return Err(AppError::bad_request_field(
-                "invalid_query",
-                "format",
-                format!("`{other}` is not an export format (csv or xlsx)"),
-            ))
-        }
-    };
+    let xlsx = caller
+        .checked(&state.db, Action::ReadAssets, export_is_xlsx(&query))
+        .await?;
     let filter = query.filter();
     let rows = caller
         .read(&state.db, Action::ReadAssets, move |conn| {

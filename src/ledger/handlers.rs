@@ -55,27 +55,28 @@ pub async fn project_ledger(
     id: web::Path<i64>,
     query: Query<LedgerQuery>,
 ) -> AppResult<HttpResponse> {
-    let drill = match (query.0.line, query.0.figure) {
-        (None, None) => None,
-        (Some(line), Some(figure)) => Some((line, figure)),
-        (Some(_), None) => {
-            return Err(AppError::bad_request_field(
-                "invalid_query",
-                "figure",
-                "is required with `line` (committed, accrued or actual)",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(AppError::bad_request_field(
-                "invalid_query",
-                "line",
-                "is required with `figure`",
-            ))
-        }
-    };
+    let (line, figure) = (query.0.line, query.0.figure);
     let id = id.into_inner();
     let ledger = caller
         .read(&state.db, Action::ReadBudgets, move |conn| {
+            let drill = match (line, figure) {
+                (None, None) => None,
+                (Some(line), Some(figure)) => Some((line, figure)),
+                (Some(_), None) => {
+                    return Err(AppError::bad_request_field(
+                        "invalid_query",
+                        "figure",
+                        "is required with `line` (committed, accrued or actual)",
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(AppError::bad_request_field(
+                        "invalid_query",
+                        "line",
+                        "is required with `figure`",
+                    ))
+                }
+            };
             crate::db::snapshot(conn, |conn| super::of_project(conn, id, drill))
         })
         .await?;
@@ -107,17 +108,17 @@ pub async fn project_forecast(
     query: Query<ForecastQuery>,
 ) -> AppResult<HttpResponse> {
     let window = query.0.window.unwrap_or(DEFAULT_WINDOW);
-    if !(1..=120).contains(&window) {
-        return Err(AppError::bad_request_field(
-            "invalid_query",
-            "window",
-            format!("{window} is not between 1 and 120 months"),
-        ));
-    }
     let as_of = query.0.as_of.unwrap_or_else(today);
     let id = id.into_inner();
     let forecast = caller
         .read(&state.db, Action::ReadBudgets, move |conn| {
+            if !(1..=120).contains(&window) {
+                return Err(AppError::bad_request_field(
+                    "invalid_query",
+                    "window",
+                    format!("{window} is not between 1 and 120 months"),
+                ));
+            }
             crate::db::snapshot(conn, |conn| {
                 super::projection::of_project(conn, id, as_of, window)
             })
