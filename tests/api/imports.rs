@@ -1097,6 +1097,16 @@ async fn imports_invoices_across_recording_batches(app: TestApp) {
         .collect();
     assert_eq!(held, ["INV-ONE-MORE"]);
     assert_eq!(hold_codes(&all["INV-ONE-MORE"]), ["quantity_not_received"]);
+    // Every invoice of every batch has its one audit row, holding it as the API shows it.
+    let audited = app
+        .list_all("/api/v1/audit?entity=invoice&action=invoice.create", Admin)
+        .await;
+    assert_eq!(audited.len(), all.len());
+    let by_id: BTreeMap<i64, &Value> = all.values().map(|i| (id_of(i), i)).collect();
+    for row in &audited {
+        let id = id_of(&row["after"]);
+        assert_eq!(Some(&&row["after"]), by_id.get(&id), "invoice {id}");
+    }
 }
 
 async fn imports_invoices_bad_rows_each_named_with_an_error_workbook(app: TestApp) {
