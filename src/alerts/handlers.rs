@@ -4,7 +4,7 @@ use super::{Alert, AlertFilter, AlertStatus, RunReport};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Query;
-use crate::http::responses::{Page, PageWindow};
+use crate::http::responses::Page;
 use crate::http::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{NaiveDate, Utc};
@@ -45,10 +45,11 @@ pub async fn list_alerts(
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let window = caller
-        .checked(
+        .page(
             &state.db,
             Action::ReadAlerts,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
+            query.limit,
+            query.cursor.as_deref(),
         )
         .await?;
     let filter = AlertFilter {

@@ -7,7 +7,7 @@ use crate::auth::{Action, Caller};
 use crate::clock;
 use crate::error::AppResult;
 use crate::http::extract::Query;
-use crate::http::responses::{Page, PageWindow};
+use crate::http::responses::Page;
 use crate::http::AppState;
 use actix_web::{get, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -94,10 +94,11 @@ pub async fn list_audit(
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let window = caller
-        .checked(
+        .page(
             &state.db,
             Action::ReadAudit,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
+            query.limit,
+            query.cursor.as_deref(),
         )
         .await?;
     let filter = AuditFilter {

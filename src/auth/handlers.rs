@@ -7,6 +7,7 @@ use super::permissions::Action;
 use super::service::authenticate;
 use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
+use crate::http::responses::PageWindow;
 use crate::http::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -76,6 +77,18 @@ impl Caller {
         db.lookup(move |conn| authenticate(conn, &token)?.require(action))
             .await?;
         Err(invalid)
+    }
+
+    /// The page a list's `limit` and `cursor` ask for, checked as [`Caller::checked`] does.
+    pub async fn page(
+        &self,
+        db: &Db,
+        action: Action,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> AppResult<PageWindow> {
+        self.checked(db, action, PageWindow::parse(limit, cursor))
+            .await
     }
 
     /// Like [`Caller::read`] for a keyed read of one record, through [`Db::lookup`].

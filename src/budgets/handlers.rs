@@ -8,7 +8,7 @@ use super::service::{self, LineChanges, NewLine};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
-use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
+use crate::http::responses::{expected_version, ok_resource, Page, Resource};
 use crate::http::{nullable, AppState};
 use crate::idempotency;
 use crate::money::json::JsonDecimal;
@@ -161,10 +161,11 @@ pub async fn list_budget_lines(
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let window = caller
-        .checked(
+        .page(
             &state.db,
             Action::ReadBudgets,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
+            query.limit,
+            query.cursor.as_deref(),
         )
         .await?;
     let filter = LineFilter {

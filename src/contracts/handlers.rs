@@ -9,7 +9,7 @@ use super::terms::{Schedule, Standing, Term};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
-use crate::http::responses::{etag, expected_version, ok_resource, Page, PageWindow, Resource};
+use crate::http::responses::{etag, expected_version, ok_resource, Page, Resource};
 use crate::http::AppState;
 use crate::idempotency;
 use crate::money::json::JsonDecimal;
@@ -251,10 +251,11 @@ pub async fn list_contracts(
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let window = caller
-        .checked(
+        .page(
             &state.db,
             Action::ReadContracts,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
+            query.limit,
+            query.cursor.as_deref(),
         )
         .await?;
     let filter = ContractFilter {

@@ -6,7 +6,7 @@ use super::service::{self, NewRate};
 use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
-use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
+use crate::http::responses::{expected_version, ok_resource, Page, Resource};
 use crate::http::{nullable, AppState};
 use crate::idempotency;
 use crate::money::json::JsonDecimal;
@@ -151,10 +151,11 @@ pub async fn list_fx_rates(
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let window = caller
-        .checked(
+        .page(
             &state.db,
             Action::ReadFxRates,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
+            query.limit,
+            query.cursor.as_deref(),
         )
         .await?;
     let filter = RateFilter {

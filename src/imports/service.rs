@@ -212,25 +212,15 @@ where
             return Err(duplicate(&earlier));
         }
         let started = std::time::Instant::now();
-        let streamed = match read_first {
-            Some(_) => None,
-            None => stream(kind, tx, &context, &mut workbook, progress)?,
-        };
-        let (applied, read) = match streamed {
-            Some(streamed) => streamed,
-            None => {
-                let whole = match read_first.take() {
-                    Some(whole) => whole,
-                    None => read_whole(kind, &mut workbook, &sheet, progress)?,
-                };
-                let Whole { lines, mut read } = whole;
-                let mut apply_errors = Errors::default();
-                let mut apply = context.apply(tx, &mut apply_errors, progress);
-                kind.apply(&mut apply, lines)?;
-                let applied = apply.finish();
-                read.errors.append(apply_errors);
-                (applied, read)
-            }
+        let (applied, read) = match read_first.take() {
+            Some(whole) => apply_whole(kind, tx, &context, whole, progress)?,
+            None => match stream(kind, tx, &context, &mut workbook, progress)? {
+                Some(streamed) => streamed,
+                None => {
+                    let whole = read_whole(kind, &mut workbook, &sheet, progress)?;
+                    apply_whole(kind, tx, &context, whole, progress)?
+                }
+            },
         };
         tracing::debug!(
             kind = request.kind.as_str(),
@@ -396,6 +386,22 @@ fn read_whole<K: Kind>(
         Flow::More
     })?;
     Ok(Whole { lines, read })
+}
+
+/// Applies the whole file's lines at once ([`Kind::apply`]).
+fn apply_whole<K: Kind>(
+    kind: &K,
+    tx: &mut Tx<'_>,
+    context: &Context<'_>,
+    Whole { lines, mut read }: Whole<K::Line>,
+    progress: &dyn Progress,
+) -> AppResult<(Applied, Read)> {
+    let mut apply_errors = Errors::default();
+    let mut apply = context.apply(tx, &mut apply_errors, progress);
+    kind.apply(&mut apply, lines)?;
+    let applied = apply.finish();
+    read.errors.append(apply_errors);
+    Ok((applied, read))
 }
 
 /// Lines the reader sends at a time.

@@ -9,7 +9,7 @@ use super::service;
 use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
-use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
+use crate::http::responses::{expected_version, ok_resource, Page, Resource};
 use crate::http::{nullable, AppState, VersionOnly};
 use crate::idempotency;
 use crate::money::json::JsonDecimal;
@@ -149,10 +149,11 @@ pub async fn list_projects(
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let window = caller
-        .checked(
+        .page(
             &state.db,
             Action::ReadProjects,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
+            query.limit,
+            query.cursor.as_deref(),
         )
         .await?;
     let filter = ProjectFilter {

@@ -6,7 +6,7 @@ use super::service;
 use crate::auth::{Action, Actor, Caller};
 use crate::error::AppResult;
 use crate::http::extract::{IdempotencyKey, JsonBody, Query};
-use crate::http::responses::{expected_version, ok_resource, Page, PageWindow, Resource};
+use crate::http::responses::{expected_version, ok_resource, Page, Resource};
 use crate::http::{nullable, AppState, VersionOnly};
 use crate::idempotency;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
@@ -111,10 +111,11 @@ pub async fn list_vendors(
 ) -> AppResult<HttpResponse> {
     let query = query.0;
     let window = caller
-        .checked(
+        .page(
             &state.db,
             Action::ReadVendors,
-            PageWindow::parse(query.limit, query.cursor.as_deref()),
+            query.limit,
+            query.cursor.as_deref(),
         )
         .await?;
     let filter = VendorFilter {

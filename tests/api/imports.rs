@@ -199,6 +199,23 @@ fn documents<'a>(report: &'a Value, field: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// Each reported document's (first row, last row).
+fn document_spans(report: &Value) -> Vec<(u64, u64)> {
+    report["documents"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no documents in {report}"))
+        .iter()
+        .map(|d| {
+            let row = |field: &str| {
+                d[field]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("no {field} in {d}"))
+            };
+            (row("first_row"), row("last_row"))
+        })
+        .collect()
+}
+
 /// Every item of a list endpoint, keyed by `key(item)`.
 async fn keyed(
     app: &TestApp,
@@ -988,17 +1005,7 @@ async fn imports_invoices_whose_rows_are_apart(app: TestApp) {
         documents(&imported.body, "label"),
         ["INV-1 (on_hold)", "INV-2 (on_hold)"]
     );
-    let rows: Vec<(u64, u64)> = imported.body["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .map(|d| {
-            (
-                d["first_row"].as_u64().unwrap_or(0),
-                d["last_row"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
+    let rows = document_spans(&imported.body);
     assert_eq!(rows, [(2, 4), (3, 3)]);
     let all = invoices(&app).await;
     let lines: Vec<&str> = all["INV-1"]["lines"]
@@ -1268,17 +1275,7 @@ async fn imports_purchase_orders_as_numbered_drafts(app: TestApp) {
     .await
     .expect(201);
     assert_eq!(counts(&imported.body), (2, 0, 0), "{}", imported.text);
-    let spans: Vec<(u64, u64)> = imported.body["documents"]
-        .as_array()
-        .expect("documents")
-        .iter()
-        .map(|d| {
-            (
-                d["first_row"].as_u64().unwrap_or(0),
-                d["last_row"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
+    let spans = document_spans(&imported.body);
     assert_eq!(spans, [(2, 4), (3, 3)]);
     assert_eq!(
         documents(&imported.body, "label"),
